@@ -1,0 +1,45 @@
+# Two commands do all set-up on a fresh machine: `make book` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+COUNTRY ?= peru
+BOOK_LANG ?= en
+JOBS ?= 2
+
+.PHONY: venv book site test lint bench samples clean
+
+# The stamp is rebuilt whenever the pinned requirements or the package metadata change.
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+venv: $(VENV)/.installed
+
+## Execute every chapter for COUNTRY (papermill) and build the site in BOOK_LANG.
+book: venv
+	$(BIN)/python -m clrisk.bookbuild --country $(COUNTRY) --lang $(BOOK_LANG) --jobs $(JOBS)
+
+## All three sites: _build/html/{en,es,fr}/
+site: venv
+	$(BIN)/python -m clrisk.bookbuild --country $(COUNTRY) --lang en es fr --jobs $(JOBS)
+
+lint: venv
+	$(BIN)/ruff check .
+
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n $(JOBS) -q
+
+bench: venv
+	$(BIN)/python benchmarks/run_all.py
+
+## Regenerate data_samples/ from clrisk.synth (deterministic).
+samples: venv
+	$(BIN)/python -m clrisk.synth --all
+
+clean:
+	rm -rf _build
