@@ -1,0 +1,3 @@
+from clrisk.cli import main
+
+raise SystemExit(main())
