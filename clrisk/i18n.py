@@ -9,6 +9,7 @@ work never edits the same file. English is the source language (msgid == English
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -59,3 +60,89 @@ def gettext(message: str, lang: str | None = None) -> str:
 
 
 _ = gettext
+
+
+# --- locale-aware formatting ---------------------------------------------------------------
+# Why Babel: "12,3 %" in Spanish and French, "12.3%" in English; thousands separators differ
+# too ("1,234" / "1.234" / "1 234"). Tables and figure labels must follow the reader's language.
+
+
+def _babel_locale(lang: str | None) -> str:
+    return lang or _current
+
+
+def format_number(value: float, digits: int = 0, lang: str | None = None) -> str:
+    """``value`` with ``digits`` decimals and the language's separators (1,234.5 / 1.234,5)."""
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return format_decimal(value, format=pattern, locale=_babel_locale(lang))
+
+
+def format_percent(value: float, digits: int = 1, lang: str | None = None) -> str:
+    """A proportion (0.123) as a percentage in the language's style (12.3% / 12,3 %)."""
+    from babel import Locale
+    from babel.numbers import format_percent as _fmt
+
+    locale = Locale.parse(_babel_locale(lang))
+    pattern = locale.percent_formats[None].pattern  # keeps the language's "12,3 %" spacing
+    if digits > 0:
+        pattern = pattern.replace("#,##0", "#,##0." + "0" * digits, 1)
+    return _fmt(value, format=pattern, locale=locale)
+
+
+def format_date(value, style: str = "long", lang: str | None = None) -> str:
+    """A date (``datetime.date``) in the language's words, e.g. 24 de noviembre de 2026."""
+    from babel.dates import format_date as _fmt
+
+    return _fmt(value, format=style, locale=_babel_locale(lang))
+
+
+# --- catalog checks ------------------------------------------------------------------------
+_PLACEHOLDER = re.compile(r"\{[A-Za-z0-9_]+(?:![rsa])?(?::[^{}]*)?\}|\{\}"
+                          r"|%\([A-Za-z_]+\)[#0+-]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]"
+                          r"|%[#0+-]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]")
+
+
+def placeholders(text: str) -> list[str]:
+    """Sorted ``{name}`` / ``%s`` / ``%(name)s`` placeholders of a message."""
+    return sorted(_PLACEHOLDER.findall(text.replace("%%", "")))
+
+
+def catalog_problems(po_path: str | Path) -> list[tuple[str, str]]:
+    """(msgid, problem) for every untranslated, fuzzy or placeholder-breaking entry of a .po.
+
+    Why a function and not only a test: translators run it to see what is left to do
+    (``python -c "from clrisk.i18n import untranslated; print(untranslated())"``).
+    """
+    with open(po_path, "rb") as fh:
+        cat = read_po(fh)
+    problems = []
+    for msg in cat:
+        if not msg.id:
+            continue
+        msgid = str(msg.id)
+        if not msg.string:
+            problems.append((msgid, "untranslated"))
+        elif msg.fuzzy:
+            problems.append((msgid, "fuzzy"))
+        elif placeholders(msgid) != placeholders(str(msg.string)):
+            problems.append((msgid, f"placeholders differ: msgid {placeholders(msgid)}, "
+                                    f"msgstr {placeholders(str(msg.string))}"))
+    return problems
+
+
+def untranslated(lang: str | None = None, folder: str | Path = LOCALE_DIR) -> dict[str, list[str]]:
+    """Untranslated or fuzzy msgids per catalog file under ``folder/<lang>/LC_MESSAGES``.
+
+    ``lang`` None means every non-English language. Only files with problems are listed.
+    """
+    langs = [lang] if lang else [code for code in LANGUAGES if code != "en"]
+    found: dict[str, list[str]] = {}
+    for code in langs:
+        for po in sorted((Path(folder) / code / "LC_MESSAGES").rglob("*.po")):
+            bad = [msgid for msgid, why in catalog_problems(po)
+                   if why in ("untranslated", "fuzzy")]
+            if bad:
+                found[str(po)] = bad
+    return found

@@ -1,0 +1,38 @@
+"""Sphinx extension loaded by ``_config.yml``: language switcher context and per-language
+myst-nb output folder.
+
+Why the output folder: myst-nb writes notebook images to ``<outdir>/../jupyter_execute``, i.e.
+a folder shared by the sibling sites ``_build/html/{en,es,fr}`` that are built in parallel — a
+Spanish page could pick up an English figure. ``clrisk_nb_output_folder`` gives each language
+its own folder outside the published site.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from clrisk.booktools.switcher import language_links
+
+
+def _page_context(app: Any, pagename: str, templatename: str, context: dict,
+                  doctree: Any) -> None:
+    current = app.config.language or "en"
+    context["clrisk_languages"] = language_links(pagename, current,
+                                                 list(app.config.clrisk_languages))
+
+
+def _relocate_nb_output(app: Any) -> None:
+    folder = app.config.clrisk_nb_output_folder
+    config = getattr(app.env, "mystnb_config", None)
+    if folder and config is not None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        app.env.mystnb_config = config.copy(output_folder=str(Path(folder).resolve()))
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.add_config_value("clrisk_languages", ["en", "es", "fr"], "html")
+    app.add_config_value("clrisk_nb_output_folder", "", "env")
+    app.connect("html-page-context", _page_context)
+    app.connect("builder-inited", _relocate_nb_output, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

@@ -1,0 +1,47 @@
+"""``clrisk run``: the whole Phase I pipeline for one country, written to a folder.
+
+Why a thin command: the computation lives in :mod:`clrisk.pipeline` (shared with the chapters);
+this module only parses options, shows progress on stderr and lists what it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from clrisk.i18n import _, get_language
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "run", help=_("fit the risk model, score and classify territories, write tables and "
+                      "maps"),
+        description=_("Run Phase I for a country: model, territory probabilities, risk levels, "
+                      "factor weights and the vulnerability index; write CSV, GeoPackage, "
+                      "JSON and maps (PNG, SVG)."))
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--country", help=_("sample country key (e.g. peru)"))
+    src.add_argument("--data-dir", type=Path, help=_("folder holding profile.yaml and the data"))
+    src.add_argument("--profile", type=Path, help=_("path to a profile.yaml"))
+    p.add_argument("--out", type=Path, required=True, help=_("output folder"))
+    p.add_argument("--draws", type=int, default=200,
+                   help=_("coefficient draws for P(top level) (default 200)"))
+    p.add_argument("--seed", type=int, default=12345, help=_("random seed (default 12345)"))
+    p.add_argument("--no-maps", action="store_true", help=_("skip the PNG/SVG maps"))
+    p.add_argument("--quiet", action="store_true", help=_("no progress display"))
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from clrisk.pipeline import run
+
+    target = args.country or args.data_dir or args.profile
+    result = run(target, args.out, lang=get_language(), draws=args.draws, seed=args.seed,
+                 progress=not args.quiet, maps=not args.no_maps)
+    if not args.quiet:
+        print(_("Wrote {n} files to {folder}:").format(n=len(result.files), folder=args.out),
+              file=sys.stderr)
+        for f in result.files:
+            print(f"  {f.name}", file=sys.stderr)
+    return 0

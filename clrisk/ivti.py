@@ -1,0 +1,148 @@
+"""IVTI — Child Labour Vulnerability Index (METHODOLOGY §IVTI).
+
+For countries without a survey–census pair, a composite index per territory from
+administrative-record indicators grouped in dimensions:
+
+1. orient each indicator so that higher = more vulnerable (``direction`` -1 flips it);
+2. normalise: ``minmax`` to [0, 1] (default) or ``zscore`` (mean 0, sd 1);
+3. average the indicators within each dimension;
+4. average the dimensions with equal weights (or the profile's ``dimension_weights``), or —
+   ``weighting="pca"`` — weight each indicator by its squared loading on the first principal
+   component of the standardised indicators (the explained variance is reported in
+   ``result.attrs``);
+5. classify the index into levels like the risk model (``clrisk.phase1.classify``).
+
+Why contributions: each territory's index is an exact sum of per-indicator contributions
+(weight x normalised value), the IVTI analogue of instrument 2: it says which indicators put a
+territory high.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clrisk.errors import data_error
+from clrisk.phase1.classify import classify_risk
+from clrisk.schema import TERRITORY_ID
+
+SOURCE = "admin_records.csv"
+
+
+def _spec(item: Any) -> dict[str, Any]:
+    if isinstance(item, str):
+        return {"name": item, "dimension": item, "direction": 1}
+    get = item.get if isinstance(item, Mapping) else (lambda k, d=None: getattr(item, k, d))
+    return {"name": str(get("name")), "dimension": str(get("dimension", None) or get("name")),
+            "direction": int(get("direction", 1) or 1)}
+
+
+def vulnerability_index(admin_records: pd.DataFrame, indicators: Sequence[Any],
+                        dimension_weights: Mapping[str, float] | None = None,
+                        method: str = "minmax", weighting: str = "equal", k: int = 3,
+                        classify_method: str = "quantiles", *, source: str = SOURCE
+                        ) -> pd.DataFrame:
+    """The IVTI per territory.
+
+    ``indicators``: profile entries ``{name, dimension, direction}`` (or names). Returns one row
+    per territory (sorted by territory_id) with ``ivti``, one ``dimension_<d>`` score per
+    dimension, one ``contribution_<indicator>`` per indicator (they sum to ``ivti``),
+    ``risk_level`` and ``risk_label``. ``attrs`` holds the indicator weights used and, for PCA,
+    ``explained_variance`` (share of variance of the first component).
+    """
+    specs = [_spec(i) for i in indicators]
+    if not specs:
+        raise data_error(source, "no IVTI indicators listed", "list indicators under ivti: "
+                         "indicators: in profile.yaml")
+    if TERRITORY_ID not in admin_records.columns:
+        raise data_error(source, "missing column", "add the territory identifier",
+                         TERRITORY_ID)
+    names = [s["name"] for s in specs]
+    missing = [n for n in names if n not in admin_records.columns]
+    if missing:
+        raise data_error(source, f"missing indicator column(s) {', '.join(missing)}",
+                         "add them to the administrative records or remove them from "
+                         "ivti: indicators: in profile.yaml")
+    if method not in ("minmax", "zscore"):
+        raise ValueError(f"unknown normalisation {method!r}; use 'minmax' or 'zscore'")
+    if weighting not in ("equal", "pca"):
+        raise ValueError(f"unknown weighting {weighting!r}; use 'equal' or 'pca'")
+    df = admin_records.sort_values(TERRITORY_ID, kind="stable").reset_index(drop=True)
+    tids = df[TERRITORY_ID].astype(str).to_numpy()
+    dup = pd.Series(tids).duplicated()
+    if dup.any():
+        raise data_error(source, "duplicated territories", "keep one row per territory",
+                         TERRITORY_ID, tids[dup.to_numpy()])
+    X = np.empty((len(df), len(names)))
+    for j, n in enumerate(names):
+        col = pd.to_numeric(df[n], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(col)
+        if bad.any():
+            raise data_error(source, "missing or non-numeric values for territories",
+                             "fill the indicator for these territories (or drop the "
+                             "indicator)", n, tids[bad])
+        X[:, j] = col
+    Z = np.empty_like(X)
+    for j, s in enumerate(specs):
+        x = X[:, j] * (1 if s["direction"] >= 0 else -1)
+        lo, hi = x.min(), x.max()
+        if hi == lo:
+            raise data_error(source, "the indicator is constant across territories, so it "
+                             "cannot discriminate", "remove it from ivti: indicators:",
+                             s["name"])
+        Z[:, j] = (x - lo) / (hi - lo) if method == "minmax" else (x - x.mean()) / x.std(ddof=1)
+    dims = list(dict.fromkeys(s["dimension"] for s in specs))
+    members = {d: [j for j, s in enumerate(specs) if s["dimension"] == d] for d in dims}
+    attrs: dict[str, Any] = {"method": method, "weighting": weighting}
+    if weighting == "equal":
+        if dimension_weights:
+            unknown = set(dimension_weights) - set(dims)
+            if unknown:
+                raise data_error(source, f"weights for unknown dimension(s) {sorted(unknown)}",
+                                 "use the dimension names of ivti: indicators:")
+            dw = np.array([float(dimension_weights.get(d, 0.0)) for d in dims])
+        else:
+            dw = np.ones(len(dims))
+        if (dw < 0).any() or dw.sum() <= 0:
+            raise data_error(source, "dimension weights must be >= 0 and not all 0",
+                             "fix ivti: dimension_weights: in profile.yaml")
+        dw = dw / dw.sum()
+        w = np.zeros(len(names))
+        for d, wd in zip(dims, dw, strict=True):
+            for j in members[d]:
+                w[j] = wd / len(members[d])
+        attrs["dimension_weights"] = dict(zip(dims, dw.tolist(), strict=True))
+    else:
+        S = (X - X.mean(0)) / X.std(0, ddof=1)
+        S = S * np.array([1 if s["direction"] >= 0 else -1 for s in specs])
+        vals, vecs = np.linalg.eigh(np.corrcoef(S, rowvar=False).reshape(len(names),
+                                                                            len(names)))
+        v = vecs[:, -1]
+        w = v**2 / np.sum(v**2)
+        attrs["explained_variance"] = float(vals[-1] / vals.sum())
+    attrs["indicator_weights"] = dict(zip(names, w.tolist(), strict=True))
+    contrib = Z * w
+    out = pd.DataFrame({TERRITORY_ID: pd.array(tids, dtype=object),
+                        "ivti": contrib.sum(axis=1)})
+    for d in dims:
+        out[f"dimension_{d}"] = Z[:, members[d]].mean(axis=1)
+    for j, n in enumerate(names):
+        out[f"contribution_{n}"] = contrib[:, j]
+    out = classify_risk(out, classify_method, k, column="ivti")
+    out.attrs.update(attrs)
+    return out
+
+
+def ivti_contributions(result: pd.DataFrame) -> pd.DataFrame:
+    """Long table of per-indicator contributions with their rank within each territory."""
+    cols = [c for c in result.columns if c.startswith("contribution_")]
+    long = result[[TERRITORY_ID, *cols]].melt(TERRITORY_ID, var_name="indicator",
+                                               value_name="contribution")
+    long["indicator"] = long["indicator"].str.removeprefix("contribution_")
+    long = long.sort_values([TERRITORY_ID, "contribution", "indicator"],
+                            ascending=[True, False, True], kind="stable")
+    long["rank"] = long.groupby(TERRITORY_ID).cumcount() + 1
+    return long.reset_index(drop=True)

@@ -1,0 +1,601 @@
+"""Phase I, instrument 1: the survey-weighted logit of child labour and its design-based errors.
+
+Why this module fits the model itself (Newton–Raphson in numpy) instead of calling statsmodels:
+the estimator must honour the survey design (expansion factors, strata, primary sampling units),
+report *design-based* standard errors by Taylor linearisation exactly as R ``survey::svyglm``
+and Stata ``svy: logit`` do, and fail with a message a national statistics office can act on
+(which column, which covariate, what to do) rather than a ``LinAlgError``. statsmodels is used
+only as an independent cross-check in the tests.
+
+Estimator (METHODOLOGY.md, Phase I instrument 1, item 3):
+
+* β̂ solves the weighted score equations Σ w_i (y_i − p_i) x_i = 0 (pseudo maximum likelihood);
+* V(β̂) = A⁻¹ B A⁻¹ with A = Σ w p(1−p) x x' and
+  B = Σ_h n_h/(n_h−1) Σ_j (u_hj − ū_h)(u_hj − ū_h)', u_hj = Σ_{i ∈ PSU j of stratum h} w_i (y_i − p_i) x_i.
+
+PSU labels are nested within strata: the same ``psu`` label in two strata is two different PSUs
+(R: ``svydesign(..., nest=TRUE)``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from clrisk.errors import DataError, ModelError, data_error, describe_rows
+from clrisk.i18n import _
+
+LONELY_PSU_POLICIES = ("adjust", "remove", "certainty", "average", "fail")
+CONST = "const"
+_P_EPS = 1e-12  # a fitted probability this close to 0 or 1 signals (quasi-)separation
+
+
+class SingletonStrataWarning(UserWarning):
+    """A stratum has a single PSU; its variance contribution follows the lonely-PSU policy."""
+
+
+# --------------------------------------------------------------------------------------------
+# Design: PSU and stratum structure, and the stratified between-PSU variance of a total
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Design:
+    """Stratified one-stage (ultimate cluster) design in the form the variance needs.
+
+    Why precomputed: the same structure serves the model covariance, the marginal effects and the
+    regional direct estimates; the grouping is done once with vectorised pandas/numpy operations
+    (no Python loop over PSUs), so 200,000 children in 4,000 PSUs cost milliseconds.
+    """
+
+    order: np.ndarray  # row permutation that makes PSUs contiguous
+    starts: np.ndarray  # start of each PSU block in ``order`` (for np.add.reduceat)
+    psu_stratum: np.ndarray  # stratum code of each PSU (n_psu,)
+    n_h: np.ndarray  # number of PSUs in each stratum (n_strata,)
+    strata_labels: list[str]
+    lonely_psu: str = "adjust"
+
+    @property
+    def n_psu(self) -> int:
+        return int(self.psu_stratum.size)
+
+    @property
+    def n_strata(self) -> int:
+        return int(self.n_h.size)
+
+    @property
+    def singleton_strata(self) -> list[str]:
+        return [self.strata_labels[h] for h in np.flatnonzero(self.n_h == 1)]
+
+    @classmethod
+    def from_columns(cls, strata: pd.Series, psu: pd.Series, lonely_psu: str = "adjust") -> Design:
+        """Build the structure; PSUs are identified by the (stratum, psu) pair (nested)."""
+        if lonely_psu not in LONELY_PSU_POLICIES:
+            raise ValueError(
+                f"lonely_psu={lonely_psu!r} is not supported; choose one of "
+                f"{', '.join(LONELY_PSU_POLICIES)}"
+            )
+        keys = pd.DataFrame({"s": strata.astype(str).to_numpy(), "p": psu.astype(str).to_numpy()})
+        psu_code = keys.groupby(["s", "p"], sort=True).ngroup().to_numpy()
+        order = np.argsort(psu_code, kind="stable")
+        sorted_codes = psu_code[order]
+        starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+        s_codes, s_labels = pd.factorize(keys["s"], sort=True)
+        psu_stratum = s_codes[order][starts]
+        n_h = np.bincount(psu_stratum, minlength=len(s_labels))
+        return cls(order, starts, psu_stratum, n_h, [str(x) for x in s_labels], lonely_psu)
+
+    def psu_totals(self, z: np.ndarray) -> np.ndarray:
+        """Totals of the rows of ``z`` (n × k) within each PSU → (n_psu × k)."""
+        z = np.asarray(z, dtype=float)
+        if z.ndim == 1:
+            z = z[:, None]
+        return np.add.reduceat(z[self.order], self.starts, axis=0)
+
+    def variance_of_total(self, z: np.ndarray) -> np.ndarray:
+        """Design-based covariance of Σ_i z_i (k × k), with-replacement PSU approximation.
+
+        B = Σ_h n_h/(n_h−1) Σ_j (u_hj − ū_h)(u_hj − ū_h)'. Singleton strata (n_h = 1) follow
+        ``lonely_psu`` as in R's ``options(survey.lonely.psu=)``: "adjust" centres the lone PSU
+        total at the grand mean of all PSU totals (scale 1); "remove" and "certainty" give it no
+        contribution (identical for a one-stage design); "average" gives it none and inflates the
+        sum by n_strata / (n_strata − n_singleton); "fail" raises.
+        """
+        u = self.psu_totals(z)
+        k = u.shape[1]
+        n_h = self.n_h.astype(float)
+        means = np.zeros((self.n_strata, k))
+        np.add.at(means, self.psu_stratum, u)
+        means /= n_h[:, None]
+        dev = u - means[self.psu_stratum]
+        single_h = self.n_h == 1
+        scale_h = np.where(single_h, 1.0, n_h / np.maximum(n_h - 1.0, 1.0))
+        inflate = 1.0
+        if single_h.any():
+            lone = single_h[self.psu_stratum]
+            if self.lonely_psu == "fail":
+                raise ModelError(
+                    f"strata {', '.join(self.singleton_strata)} have a single PSU, so their "
+                    "variance cannot be estimated. Fix: merge each with a similar stratum "
+                    "(collapse strata) or choose lonely_psu='adjust'"
+                )
+            if self.lonely_psu == "adjust":
+                dev[lone] = u[lone] - u.mean(axis=0)
+            else:
+                dev[lone] = 0.0
+                if self.lonely_psu == "average":
+                    n_ok = self.n_strata - int(single_h.sum())
+                    if n_ok == 0:
+                        raise ModelError(
+                            "every stratum has a single PSU, so lonely_psu='average' has no "
+                            "stratum to average over. Fix: collapse strata or choose "
+                            "lonely_psu='adjust'")
+                    inflate = self.n_strata / n_ok
+        scaled = dev * scale_h[self.psu_stratum][:, None]
+        return inflate * (scaled.T @ dev)
+
+
+# --------------------------------------------------------------------------------------------
+# Input checks (each names the column and the fix)
+# --------------------------------------------------------------------------------------------
+def _rows(mask: np.ndarray) -> list[int]:
+    """1-based data-row numbers of the True entries (header excluded)."""
+    return [int(i) + 1 for i in np.flatnonzero(mask)]
+
+
+def _check_inputs(survey: Any, covariates: Sequence[str], outcome: str, weight: str,
+                  strata: str, psu: str, source: str | None) -> pd.DataFrame:
+    if not isinstance(survey, pd.DataFrame):
+        raise DataError(f"{source or '<data>'}: the survey must be a pandas DataFrame, got "
+                        f"{type(survey).__name__}. Fix: load it with clrisk.load_country or "
+                        "pandas.read_csv")
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    covariates = list(covariates)
+    if not covariates:
+        raise DataError(f"{source or '<data>'}: no covariates were given. Fix: list the "
+                        "covariates of the profile (e.g. ['poverty', 'rural'])")
+    dupes = sorted({c for c in covariates if covariates.count(c) > 1})
+    if dupes:
+        raise DataError(f"{source or '<data>'}: covariate(s) {', '.join(dupes)} listed twice. "
+                        "Fix: list each covariate once")
+    if CONST in covariates:
+        raise DataError(f"{source or '<data>'}: a covariate is named '{CONST}', which is "
+                        "reserved for the intercept. Fix: rename that column")
+    if len(survey) == 0:
+        raise data_error(source, "the survey has no rows", "check the file and any filters "
+                         "(age range, mapping rules) applied before fitting")
+    needed = [outcome, weight, strata, psu, *covariates]
+    missing = [c for c in needed if c not in survey.columns]
+    if missing:
+        raise data_error(source, f"missing column(s) {', '.join(repr(c) for c in missing)} "
+                         f"(available: {', '.join(map(str, survey.columns[:20]))})",
+                         "map the national variable names onto the canonical ones in "
+                         "profile.yaml (mapping) or correct the covariate list",
+                         column=missing[0])
+    nan_counts = {c: int(survey[c].isna().sum()) for c in needed}
+    bad = {c: n for c, n in nan_counts.items() if n}
+    if bad:
+        first = next(iter(bad))
+        detail = "; ".join(
+            f"'{c}': {n} rows ({describe_rows(_rows(survey[c].isna().to_numpy()))})"
+            for c, n in bad.items())
+        raise data_error(source, f"missing values (NaN) — {detail}",
+                         "impute or drop these rows explicitly before fitting (the model never "
+                         "drops rows silently)", column=first)
+    for c in [outcome, weight, *covariates]:
+        col = survey[c]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            coerced = pd.to_numeric(col, errors="coerce")
+            raise data_error(source, f"non-numeric values (dtype {col.dtype})",
+                             "recode the column as numbers (0/1 for yes/no)", column=c,
+                             rows=_rows(coerced.isna().to_numpy()))
+        arr = col.to_numpy(dtype=float)
+        if not np.isfinite(arr).all():
+            raise data_error(source, "infinite values", "replace them with valid numbers",
+                             column=c, rows=_rows(~np.isfinite(arr)))
+    y = survey[outcome].to_numpy(dtype=float)
+    not01 = (y != 0) & (y != 1)
+    if not01.any():
+        vals = sorted(set(y[not01].tolist()))[:5]
+        raise data_error(source, f"the outcome must be 0/1; found {vals}",
+                         "recode child labour as 1 = in child labour, 0 = not", column=outcome,
+                         rows=_rows(not01))
+    w = survey[weight].to_numpy(dtype=float)
+    if (w <= 0).any():
+        raise data_error(source, "weights must be strictly positive",
+                         "drop out-of-scope records (weight 0) before fitting or correct the "
+                         "expansion factors", column=weight, rows=_rows(w <= 0))
+    return survey
+
+
+def _check_estimable(x: np.ndarray, y: np.ndarray, w: np.ndarray, covariates: list[str],
+                     outcome: str, source: str | None) -> None:
+    """Outcome variation, covariate variance, collinearity and separation by binary covariates."""
+    if y.min() == y.max():
+        which = "1 (every child in child labour)" if y[0] == 1 else "0 (no child in child labour)"
+        raise ModelError(f"{source or '<data>'}, column '{outcome}': the outcome is always "
+                         f"{which}, so a logit cannot be estimated. Fix: check the outcome "
+                         "definition and the age filter")
+    z = x[:, 1:]
+    wn = w / w.sum()
+    mean = wn @ z
+    var = wn @ (z - mean) ** 2
+    const_cols = [c for c, v, m in zip(covariates, var, mean, strict=True)
+                  if v <= 1e-12 * max(1.0, m * m)]
+    if const_cols:
+        raise ModelError(f"{source or '<data>'}: covariate(s) {', '.join(const_cols)} take a "
+                         "single value in the survey (no variance), so their effect cannot be "
+                         "estimated. Fix: drop them from the covariate list")
+    # collinearity on standardised columns (scale-free), with the constant
+    zs = (z - mean) / np.sqrt(var)
+    xs = np.column_stack([np.ones(len(y)), zs]) * np.sqrt(wn)[:, None]
+    _, sv, vt = np.linalg.svd(xs, full_matrices=False)
+    tol = sv[0] * max(xs.shape) * np.finfo(float).eps * 1e3
+    null = vt[sv <= tol]
+    if null.size:
+        names = [CONST, *covariates]
+        involved = sorted({names[j] for v in null for j in np.flatnonzero(np.abs(v) > 1e-6)}
+                          - {CONST}, key=names.index)
+        raise ModelError(f"{source or '<data>'}: covariates {', '.join(involved)} are collinear "
+                         "(one is an exact linear combination of the others), so their effects "
+                         "are not identified. Fix: drop one of them")
+    # quasi-complete separation by a single binary covariate: a 2×2 cell with no children
+    for j, c in enumerate(covariates):
+        vals = np.unique(z[:, j])
+        if vals.size == 2:
+            for v in vals:
+                sel = z[:, j] == v
+                ys = y[sel]
+                if ys.min() == ys.max():
+                    raise ModelError(
+                        f"{source or '<data>'}: perfect or quasi-complete separation by "
+                        f"covariate '{c}': every child with {c} = {v:g} has {outcome} = "
+                        f"{int(ys[0])}, so its coefficient diverges to infinity. Fix: drop or "
+                        f"regroup '{c}', or check how {outcome} was coded for that group"
+                    )
+
+
+# --------------------------------------------------------------------------------------------
+# Fitting
+# --------------------------------------------------------------------------------------------
+def _expit(eta: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * eta))  # numerically stable logistic
+
+
+def _loglik(y: np.ndarray, eta: np.ndarray, w: np.ndarray) -> float:
+    return float(w @ (y * eta - np.logaddexp(0.0, eta)))
+
+
+def _newton(x: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int, tol: float
+            ) -> tuple[np.ndarray, bool, int]:
+    """Weighted logit by Newton–Raphson with step halving; returns (β, converged, iterations)."""
+    k = x.shape[1]
+    beta = np.zeros(k)
+    ybar = float(w @ y / w.sum())
+    beta[0] = math.log(ybar / (1.0 - ybar))
+    eta = x @ beta
+    ll = _loglik(y, eta, w)
+    for it in range(1, max_iter + 1):
+        p = _expit(eta)
+        score = x.T @ (w * (y - p))
+        info = (x * (w * p * (1.0 - p))[:, None]).T @ x
+        try:
+            step = np.linalg.solve(info, score)
+        except np.linalg.LinAlgError:
+            return beta, False, it
+        t = 1.0
+        for _half in range(30):
+            new = beta + t * step
+            eta_new = x @ new
+            ll_new = _loglik(y, eta_new, w)
+            if ll_new >= ll - 1e-12 * abs(ll):
+                break
+            t *= 0.5
+        beta, eta, ll_old, ll = new, eta_new, ll, ll_new
+        if np.max(np.abs(t * step) / (np.abs(beta) + 1.0)) < tol or (
+            abs(ll - ll_old) < 1e-15 * abs(ll) and np.max(np.abs(t * step)) < tol * 1e3
+        ):
+            return beta, True, it
+    return beta, False, max_iter
+
+
+def _separation_culprits(x: np.ndarray, beta: np.ndarray, covariates: list[str]) -> list[str]:
+    """Covariates whose standardised coefficient is implausibly large (|β_j·sd_j| > 5)."""
+    sd = x[:, 1:].std(axis=0)
+    size = np.abs(beta[1:] * sd)
+    order = np.argsort(-size)
+    big = [covariates[j] for j in order if size[j] > 5]
+    return big or [covariates[order[0]]]
+
+
+def fit_risk_model(survey: pd.DataFrame, covariates: Sequence[str], outcome: str = "child_labour",
+                   weight: str = "weight", strata: str = "stratum", psu: str = "psu", *,
+                   lonely_psu: str = "adjust", max_iter: int = 100, tol: float = 1e-10,
+                   source: str | None = None) -> RiskModel:
+    """Fit the survey-weighted logit of ``outcome`` on ``covariates`` with design-based errors.
+
+    ``lonely_psu`` is the singleton-stratum policy ("adjust" default, as R's
+    ``survey.lonely.psu="adjust"``; also "remove", "certainty", "average", "fail"); singleton
+    strata are listed in ``RiskModel.singleton_strata`` and announced with a
+    :class:`SingletonStrataWarning`. ``source`` (a file name) only labels error messages.
+
+    Raises :class:`~clrisk.errors.DataError` for malformed input (missing columns, NaN, non-0/1
+    outcome, non-positive weights, fewer than 2 PSUs) and :class:`~clrisk.errors.ModelError`
+    when the model is not estimable (constant outcome or covariate, collinearity, separation).
+    The input frame is never modified.
+    """
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    _check_inputs(survey, covariates, outcome, weight, strata, psu, source)
+    y = survey[outcome].to_numpy(dtype=float)
+    w_raw = survey[weight].to_numpy(dtype=float)
+    w = w_raw / w_raw.mean()  # like svyglm(rescale=TRUE): estimates and V are unchanged
+    x = np.column_stack([np.ones(len(y)), survey[covariates].to_numpy(dtype=float)])
+    design = Design.from_columns(survey[strata], survey[psu], lonely_psu)
+    if design.n_psu < 2:
+        raise data_error(source, f"only {design.n_psu} primary sampling unit (PSU) in the "
+                         "survey; design-based standard errors need at least 2",
+                         "check that the PSU column holds the sampling clusters, not a constant",
+                         column=psu)
+    _check_estimable(x, y, w, covariates, outcome, source)
+    beta, converged, iterations = _newton(x, y, w, max_iter, tol)
+    p = _expit(x @ beta)
+    if not converged or (np.minimum(p, 1.0 - p) < _P_EPS).any():
+        culprits = _separation_culprits(x, beta, covariates)
+        raise ModelError(
+            f"{source or '<data>'}: the logit did not converge (fitted probabilities numerically "
+            f"0 or 1 after {iterations} iterations): perfect or quasi-complete separation, most "
+            f"likely by {', '.join(culprits)}. Fix: drop or regroup these covariate(s), or check "
+            f"how '{outcome}' was coded"
+        )
+    info = (x * (w * p * (1.0 - p))[:, None]).T @ x
+    try:
+        a_inv = np.linalg.inv(info)
+    except np.linalg.LinAlgError as exc:  # pragma: no cover - guarded by _check_estimable
+        raise ModelError(f"{source or '<data>'}: the information matrix is singular. Fix: "
+                         "drop collinear covariates") from exc
+    scores = x * (w * (y - p))[:, None]
+    b = design.variance_of_total(scores)
+    cov = a_inv @ b @ a_inv
+    cov = (cov + cov.T) / 2.0
+    if design.singleton_strata:
+        warnings.warn(
+            f"{len(design.singleton_strata)} stratum/strata with a single PSU "
+            f"({', '.join(design.singleton_strata[:10])}); variance handled with "
+            f"lonely_psu='{lonely_psu}'", SingletonStrataWarning, stacklevel=2)
+    names = [CONST, *covariates]
+    ame, ame_se = _average_marginal_effects(x, y, w, p, beta, a_inv, design)
+    return RiskModel(
+        params=pd.Series(beta, index=names, name="coef"),
+        cov=pd.DataFrame(cov, index=names, columns=names),
+        covariates=covariates, outcome=outcome, n_obs=len(y), n_psu=design.n_psu,
+        n_strata=design.n_strata, singleton_strata=design.singleton_strata,
+        df_resid=design.n_psu - design.n_strata, converged=converged, iterations=iterations,
+        lonely_psu=lonely_psu, weight=weight, strata=strata, psu=psu,
+        ame=pd.Series(ame, index=covariates, name="ame"),
+        ame_se=pd.Series(ame_se, index=covariates, name="se"),
+    )
+
+
+def _is_binary(col: np.ndarray) -> bool:
+    return bool(np.isin(col, (0.0, 1.0)).all())
+
+
+def _average_marginal_effects(x: np.ndarray, y: np.ndarray, w: np.ndarray, p: np.ndarray,
+                              beta: np.ndarray, a_inv: np.ndarray, design: Design
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted AMEs and their design-based (unconditional) linearised standard errors.
+
+    Binary 0/1 covariates: mean discrete change Λ(x_i|x_j=1) − Λ(x_i|x_j=0); others: mean
+    derivative β_j p(1−p). The influence of each child on the AME combines (a) the sampling of
+    the children over which the effect is averaged, w_i (m_i − AME)/W, and (b) the estimation of
+    β, g' A⁻¹ w_i (y_i − p_i) x_i (delta method, g = ∂AME/∂β); its design variance is taken with
+    the same strata/PSU formula as V(β̂). This is Stata's ``svy: margins`` (vce unconditional).
+    """
+    wsum = w.sum()
+    beta_infl = (x * (w * (y - p))[:, None]) @ a_inv  # n × k: influence of each child on β̂
+    k = x.shape[1]
+    ame = np.empty(k - 1)
+    infl = np.empty((x.shape[0], k - 1))
+    for j in range(1, k):
+        if _is_binary(x[:, j]):
+            x1 = x.copy()
+            x1[:, j] = 1.0
+            x0 = x.copy()
+            x0[:, j] = 0.0
+            p1, p0 = _expit(x1 @ beta), _expit(x0 @ beta)
+            m = p1 - p0
+            grad = (w * p1 * (1 - p1)) @ x1 - (w * p0 * (1 - p0)) @ x0
+        else:
+            d = p * (1.0 - p)
+            m = beta[j] * d
+            grad = beta[j] * ((w * d * (1.0 - 2.0 * p)) @ x)
+            grad[j] += w @ d
+        ame[j - 1] = w @ m / wsum
+        infl[:, j - 1] = w * (m - ame[j - 1]) / wsum + beta_infl @ (grad / wsum)
+    v = design.variance_of_total(infl)
+    return ame, np.sqrt(np.clip(np.diag(v), 0.0, None))
+
+
+# --------------------------------------------------------------------------------------------
+# The fitted model
+# --------------------------------------------------------------------------------------------
+@dataclass
+class RiskModel:
+    """A fitted survey-weighted logit: coefficients, design-based covariance and design facts.
+
+    Inference convention (same as R ``survey`` 4.x ``summary.svyglm`` and ``confint.svyglm``):
+    p-values and Wald confidence intervals use Student's t with ``df_t = df_resid − k + 1``
+    degrees of freedom (design df = #PSU − #strata, minus the other k − 1 estimated
+    coefficients), which is conservative when there are few PSUs. Pass ``dist="normal"`` to
+    ``odds_ratios`` for normal-theory intervals (Stata's and ``confint.default``'s choice).
+    """
+
+    params: pd.Series
+    cov: pd.DataFrame
+    covariates: list[str]
+    outcome: str
+    n_obs: int
+    n_psu: int
+    n_strata: int
+    singleton_strata: list[str]
+    df_resid: int
+    converged: bool
+    iterations: int
+    lonely_psu: str
+    weight: str = "weight"
+    strata: str = "stratum"
+    psu: str = "psu"
+    ame: pd.Series | None = None
+    ame_se: pd.Series | None = None
+    bse: pd.Series = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.bse = pd.Series(np.sqrt(np.clip(np.diag(self.cov.to_numpy()), 0.0, None)),
+                             index=self.params.index, name="se")
+
+    # -- inference helpers --------------------------------------------------------------
+    @property
+    def df_t(self) -> int:
+        """Denominator df for t tests/intervals: design df + 1 − number of coefficients (R)."""
+        return int(self.df_resid + 1 - len(self.params))
+
+    def _crit(self, alpha: float, dist: str) -> tuple[float, Any]:
+        if dist == "normal" or self.df_t <= 0:
+            ref = stats.norm
+        elif dist == "t":
+            ref = stats.t(self.df_t)
+        else:
+            raise ValueError(f"dist must be 't' or 'normal', got {dist!r}")
+        return float(ref.ppf(1.0 - alpha / 2.0)), ref
+
+    # -- prediction -----------------------------------------------------------------------
+    def _design_matrix(self, data: pd.DataFrame | np.ndarray) -> np.ndarray:
+        k = len(self.covariates)
+        if isinstance(data, pd.DataFrame):
+            missing = [c for c in self.covariates if c not in data.columns]
+            if missing:
+                raise data_error(None, f"missing covariate column(s) {', '.join(missing)}",
+                                 "the census must carry the same covariates as the survey",
+                                 column=missing[0])
+            z = data[self.covariates].to_numpy(dtype=float)
+        else:
+            z = np.asarray(data, dtype=float)
+            if z.ndim == 1:
+                z = z[None, :]
+            if z.shape[1] == k + 1:
+                return z
+            if z.shape[1] != k:
+                raise DataError(f"<data>: the matrix has {z.shape[1]} columns; expected {k} "
+                                f"covariates ({', '.join(self.covariates)}) or {k + 1} with the "
+                                "constant first. Fix: pass a DataFrame with named columns")
+        return np.column_stack([np.ones(z.shape[0]), z])
+
+    def linear_predictor(self, data: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """x'β̂ for each row. A matrix may have k covariate columns or k + 1 with the constant."""
+        return self._design_matrix(data) @ self.params.to_numpy()
+
+    def predict(self, data: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Fitted probabilities Λ(x'β̂) (the census projection of METHODOLOGY item 4)."""
+        return _expit(self.linear_predictor(data))
+
+    def draw_coefficients(self, n: int, seed: int | np.random.Generator) -> np.ndarray:
+        """``n`` draws (n × k, columns in ``params`` order) from N(β̂, V) for simulation-based
+        uncertainty (the classifier's P(top level)). Uses an eigen-decomposition so a nearly
+        singular V still yields valid draws."""
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        vals, vecs = np.linalg.eigh(self.cov.to_numpy())
+        root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+        z = rng.standard_normal((int(n), len(self.params)))
+        return self.params.to_numpy() + z @ root.T
+
+    # -- tables -----------------------------------------------------------------------
+    def odds_ratios(self, alpha: float = 0.05, dist: str = "t") -> pd.DataFrame:
+        """exp(β) with Wald CIs and two-sided p-values (t with ``df_t`` by default, as R)."""
+        crit, ref = self._crit(alpha, dist)
+        b, se = self.params, self.bse
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pval = 2.0 * ref.sf(np.abs(b / se))
+        return pd.DataFrame({"odds_ratio": np.exp(b), "ci_low": np.exp(b - crit * se),
+                             "ci_high": np.exp(b + crit * se), "p_value": pval},
+                            index=self.params.index)
+
+    def marginal_effects(self, alpha: float = 0.05, dist: str = "t") -> pd.DataFrame:
+        """Weighted average marginal effects (probability scale) with design-based SEs.
+
+        Computed at fit time (they need the survey rows) and stored, so they survive JSON.
+        Binary covariates: discrete change 0 → 1; continuous ones: derivative.
+        """
+        if self.ame is None or self.ame_se is None:
+            raise ModelError("this model carries no marginal effects. Fix: refit it with "
+                             "fit_risk_model")
+        crit, _ref = self._crit(alpha, dist)
+        return pd.DataFrame({"ame": self.ame, "se": self.ame_se,
+                             "ci_low": self.ame - crit * self.ame_se,
+                             "ci_high": self.ame + crit * self.ame_se},
+                            index=pd.Index(self.covariates))
+
+    def summary(self, lang: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+        """Readable coefficient table with translated headers (numbers unchanged)."""
+        ors = self.odds_ratios(alpha)
+        tab = pd.DataFrame({
+            _("Coefficient", lang): self.params.to_numpy(),
+            _("Std. error", lang): self.bse.to_numpy(),
+            _("Odds ratio", lang): ors["odds_ratio"].to_numpy(),
+            _("CI low", lang): ors["ci_low"].to_numpy(),
+            _("CI high", lang): ors["ci_high"].to_numpy(),
+            _("p-value", lang): ors["p_value"].to_numpy(),
+        }, index=pd.Index([_("Intercept", lang) if n == CONST else n for n in self.params.index],
+                          name=_("Variable", lang)))
+        return tab
+
+    # -- serialisation ------------------------------------------------------------------
+    def to_json(self) -> str:
+        """JSON text; floats are written with ``repr`` so ``from_json`` restores them exactly."""
+        names = list(self.params.index)
+        doc = {
+            "format": "clrisk.RiskModel/1",
+            "names": names,
+            "params": [float(v) for v in self.params],
+            "cov": [[float(v) for v in row] for row in self.cov.loc[names, names].to_numpy()],
+            "covariates": list(self.covariates), "outcome": self.outcome,
+            "n_obs": int(self.n_obs), "n_psu": int(self.n_psu), "n_strata": int(self.n_strata),
+            "singleton_strata": list(self.singleton_strata), "df_resid": int(self.df_resid),
+            "converged": bool(self.converged), "iterations": int(self.iterations),
+            "lonely_psu": self.lonely_psu, "weight": self.weight, "strata": self.strata,
+            "psu": self.psu,
+            "ame": None if self.ame is None else [float(v) for v in self.ame],
+            "ame_se": None if self.ame_se is None else [float(v) for v in self.ame_se],
+        }
+        return json.dumps(doc, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> RiskModel:
+        """Rebuild a model written by :meth:`to_json`."""
+        try:
+            doc = json.loads(text)
+            names = doc["names"]
+            covs = doc["covariates"]
+            return cls(
+                params=pd.Series(doc["params"], index=names, name="coef", dtype=float),
+                cov=pd.DataFrame(doc["cov"], index=names, columns=names, dtype=float),
+                covariates=covs, outcome=doc["outcome"], n_obs=doc["n_obs"],
+                n_psu=doc["n_psu"], n_strata=doc["n_strata"],
+                singleton_strata=doc["singleton_strata"], df_resid=doc["df_resid"],
+                converged=doc["converged"], iterations=doc["iterations"],
+                lonely_psu=doc["lonely_psu"], weight=doc["weight"], strata=doc["strata"],
+                psu=doc["psu"],
+                ame=None if doc["ame"] is None else pd.Series(doc["ame"], index=covs,
+                                                              name="ame", dtype=float),
+                ame_se=None if doc["ame_se"] is None else pd.Series(doc["ame_se"], index=covs,
+                                                                    name="se", dtype=float),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"<model json>: not a clrisk risk model ({exc}). Fix: write it "
+                            "with RiskModel.to_json") from exc

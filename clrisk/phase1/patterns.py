@@ -1,0 +1,349 @@
+"""Census streaming and pattern collapsing.
+
+Why: every child with the same covariate vector in the same territory has the same predicted
+probability. Collapsing the census once to a sparse (territory x covariate pattern) table of
+counts makes every later step — delta-method CIs, factor counterfactuals, coefficient draws for
+P(top level) — cost proportional to the number of distinct patterns, not to the number of
+children, and lets those steps reuse the table without re-reading a 10-million-row file.
+
+The census is either a DataFrame or a path to a Parquet file. A Parquet census is never loaded
+whole: it is read with ``pyarrow.parquet.ParquetFile.iter_batches`` restricted to the columns
+the model needs, and each batch is collapsed and added to a running sparse table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import scipy.sparse as sp
+
+from clrisk.errors import data_error
+from clrisk.schema import TERRITORY_ID
+
+DEFAULT_BATCH_SIZE = 1_000_000
+DEFAULT_MAX_PATTERNS = 2_000_000
+
+
+class TooManyPatterns(Exception):
+    """Raised internally when the census has more distinct covariate patterns than
+    ``max_patterns`` (e.g. a truly continuous covariate); callers then fall back to exact
+    per-territory sums accumulated row by row."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One slice of the census, already validated: global row offset, territory codes into
+    ``territory_values`` (batch-local), covariate matrix and per-row weights (ones if none)."""
+
+    offset: int
+    territory_codes: np.ndarray
+    territory_values: list[str]
+    X: np.ndarray
+    weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class PatternTable:
+    """A census collapsed to counts per (territory, covariate pattern).
+
+    ``counts`` is a CSR matrix (territories x patterns) of summed census weights (children for a
+    full count); ``patterns`` holds the distinct covariate vectors, sorted lexicographically;
+    ``territory_ids`` are sorted strings. The table is model-free: any model whose covariates
+    are a subset of ``covariates`` can be applied to it.
+    """
+
+    covariates: tuple[str, ...]
+    territory_ids: np.ndarray
+    patterns: np.ndarray
+    counts: sp.csr_matrix
+    n_rows: int
+    weighted: bool
+    source: str
+
+    @property
+    def children(self) -> np.ndarray:
+        """N_t: children (sum of weights) per territory, aligned with ``territory_ids``."""
+        return np.asarray(self.counts.sum(axis=1)).ravel()
+
+    @property
+    def n_patterns(self) -> int:
+        return int(self.patterns.shape[0])
+
+    def design(self, covariates: Sequence[str]) -> np.ndarray:
+        """Pattern design matrix [1, x] for the model's covariates (order as given)."""
+        missing = [c for c in covariates if c not in self.covariates]
+        if missing:
+            raise data_error(self.source, f"the pattern table lacks covariates {missing}",
+                             "collapse the census with every covariate of the model")
+        idx = [self.covariates.index(c) for c in covariates]
+        return np.column_stack([np.ones(self.n_patterns), self.patterns[:, idx]])
+
+
+def source_name(census: object) -> str:
+    """How a census is named in error messages (its file name, or '<census>')."""
+    if isinstance(census, (str, Path)):
+        return str(Path(census).name)
+    if isinstance(census, PatternTable):
+        return census.source
+    return "census"
+
+
+def census_columns(census: pd.DataFrame | str | Path) -> list[str]:
+    """Column names of a census without reading its rows (Parquet schema or DataFrame)."""
+    if isinstance(census, pd.DataFrame):
+        return [str(c) for c in census.columns]
+    return list(pq.ParquetFile(census).schema_arrow.names)
+
+
+def _check_columns(census: pd.DataFrame | str | Path, needed: Sequence[str]) -> None:
+    have = set(census_columns(census))
+    missing = [c for c in needed if c not in have]
+    if missing:
+        raise data_error(
+            source_name(census),
+            f"missing column(s) {', '.join(repr(c) for c in missing)} needed by the model",
+            "add these covariates to the census with the same definitions as in the survey, "
+            "or map them in profile.yaml (mapping:), or drop them from the model",
+        )
+
+
+def _territory_codes(arr: pa.Array | pa.ChunkedArray, offset: int, src: str
+                     ) -> tuple[np.ndarray, list[str]]:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        bad = np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False)) + offset + 1
+        raise data_error(src, "territory identifier is empty", "give every child the "
+                         "territory_id of the territory where it lives", TERRITORY_ID, bad)
+    if not pa.types.is_dictionary(arr.type):
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            arr = pc.cast(arr, pa.string())
+        arr = pc.dictionary_encode(arr)
+    codes = arr.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    values = [str(v) for v in arr.dictionary.to_pylist()]
+    return codes, values
+
+
+def _numeric(arr: pa.Array | pa.ChunkedArray | pd.Series, name: str, offset: int, src: str
+             ) -> np.ndarray:
+    try:
+        if isinstance(arr, pd.Series):
+            values = pd.to_numeric(arr, errors="raise").to_numpy(dtype=np.float64,
+                                                                  na_value=np.nan)
+        else:
+            values = arr.to_numpy(zero_copy_only=False).astype(np.float64)
+    except (ValueError, TypeError, pa.ArrowInvalid) as exc:
+        raise data_error(src, f"values are not numeric ({exc})",
+                         "recode the column to numbers in profile.yaml (mapping:)", name) from None
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise data_error(src, "missing or non-finite values", "impute or drop these children "
+                         "before scoring (the model cannot score a child without covariates)",
+                         name, np.flatnonzero(bad) + offset + 1)
+    return values
+
+
+def iter_census(census: pd.DataFrame | str | Path, covariates: Sequence[str], *,
+                weight: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE
+                ) -> Iterator[Batch]:
+    """Yield validated batches of the census, reading only ``territory_id``, the covariates
+    and the weight. Parquet files are streamed batch by batch (never loaded whole)."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be positive")
+    covariates = list(covariates)
+    src = source_name(census)
+    needed = [TERRITORY_ID, *covariates] + ([weight] if weight else [])
+    _check_columns(census, needed)
+    if isinstance(census, pd.DataFrame):
+        batches: Iterator = (census.iloc[i:i + batch_size] for i in range(0, len(census),
+                                                                          batch_size))
+    else:
+        pf = pq.ParquetFile(census, read_dictionary=[TERRITORY_ID])
+        batches = pf.iter_batches(batch_size=batch_size, columns=needed)
+    offset = 0
+    for chunk in batches:
+        n = len(chunk)
+        if n == 0:
+            continue
+        if isinstance(chunk, pd.DataFrame):
+            tid = chunk[TERRITORY_ID]
+            tarr = pa.array(tid.astype(object).where(tid.notna(), None), from_pandas=True)
+            codes, values = _territory_codes(tarr, offset, src)
+            cols = [chunk[c] for c in covariates]
+            wcol = chunk[weight] if weight else None
+        else:
+            codes, values = _territory_codes(chunk.column(TERRITORY_ID), offset, src)
+            cols = [chunk.column(c) for c in covariates]
+            wcol = chunk.column(weight) if weight else None
+        X = np.empty((n, len(covariates)), dtype=np.float64)
+        for j, (name, col) in enumerate(zip(covariates, cols, strict=True)):
+            X[:, j] = _numeric(col, name, offset, src)
+        if wcol is None:
+            w = np.ones(n)
+        else:
+            w = _numeric(wcol, weight, offset, src)
+            if (w < 0).any():
+                raise data_error(src, "negative census weights", "census weights must be "
+                                 ">= 0", weight, np.flatnonzero(w < 0) + offset + 1)
+        yield Batch(offset, codes, values, X + 0.0, w)  # + 0.0 turns -0.0 into 0.0
+        offset += n
+    if offset == 0:
+        raise data_error(src, "the census has no rows", "check the census file and the "
+                         "age filter in profile.yaml")
+
+
+class _ColumnCoder:
+    """Append-only global codes for the values of one covariate (stable across batches)."""
+
+    def __init__(self, name: str, max_levels: int) -> None:
+        self.name = name
+        self.max_levels = max_levels
+        self.index: dict[float, int] = {}
+
+    @property
+    def values(self) -> np.ndarray:
+        return np.fromiter(self.index, dtype=np.float64, count=len(self.index))
+
+    def _lookup(self, local_values: np.ndarray) -> np.ndarray:
+        out = np.fromiter((self.index.setdefault(float(v), len(self.index))
+                           for v in local_values), dtype=np.int64, count=len(local_values))
+        if len(self.index) > self.max_levels:
+            raise TooManyPatterns(f"covariate '{self.name}' has more than {self.max_levels} "
+                                  "distinct values")
+        return out
+
+    def codes(self, v: np.ndarray) -> np.ndarray:
+        """Global code of every value. Integer-valued columns with a short range use a lookup
+        table (one pass, no hashing); other columns are factorised."""
+        vmin, vmax = float(v.min()), float(v.max())
+        if vmax - vmin < 65_536:
+            iv = (v - vmin).astype(np.int64)
+            if np.array_equal(iv + vmin, v):
+                present = np.flatnonzero(np.bincount(iv))
+                lut = np.zeros(int(vmax - vmin) + 1, dtype=np.int64)
+                lut[present] = self._lookup(present + vmin)
+                return lut[iv]
+        local, uniques = pd.factorize(v)
+        return self._lookup(np.asarray(uniques))[local]
+
+
+def _shifts(coders: list[_ColumnCoder]) -> np.ndarray:
+    bits = [max(1, (len(c.index) - 1).bit_length()) for c in coders]
+    if sum(bits) > 62:
+        raise TooManyPatterns("covariate patterns do not fit a 62-bit key")
+    return np.concatenate([[0], np.cumsum(bits[:-1])]).astype(np.int64) if bits else np.zeros(
+        0, np.int64)
+
+
+def _keys(codes: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    key = np.zeros(codes.shape[0], dtype=np.int64)
+    for j, sh in enumerate(shifts):
+        key |= codes[:, j] << sh
+    return key
+
+
+def collapse_census(census: pd.DataFrame | str | Path, covariates: Sequence[str], *,
+                    weight: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                    max_patterns: int = DEFAULT_MAX_PATTERNS, max_levels: int = 4096,
+                    progress=None) -> PatternTable:
+    """Collapse the census to counts per (territory, covariate pattern), streaming batches.
+
+    Each covariate value gets a global code; a pattern is the bit-packed vector of codes (an
+    int64 key), so matching a batch's patterns to the patterns already seen is a vectorised
+    hash look-up. Raises :class:`TooManyPatterns` when a covariate has more than
+    ``max_levels`` distinct values or the census more than ``max_patterns`` patterns
+    (collapsing would then not save work); :func:`score_territories` catches it and uses exact
+    per-territory sums instead. ``progress`` is an optional callable receiving the number of
+    rows processed after each batch (e.g. a tqdm ``update``).
+    """
+    covariates = tuple(covariates)
+    src = source_name(census)
+    terr_index: dict[str, int] = {}
+    coders = [_ColumnCoder(c, max_levels) for c in covariates]
+    shifts = np.zeros(len(covariates), dtype=np.int64)
+    pat_codes = np.zeros((0, len(covariates)), dtype=np.int64)  # global pattern -> codes
+    pat_keys = pd.Index(np.zeros(0, dtype=np.int64))
+    parts: list[sp.coo_matrix] = []
+    n_rows = 0
+    for batch in iter_census(census, covariates, weight=weight, batch_size=batch_size):
+        tmap = np.fromiter((terr_index.setdefault(v, len(terr_index))
+                            for v in batch.territory_values), dtype=np.int64,
+                           count=len(batch.territory_values))
+        codes = np.empty(batch.X.shape, dtype=np.int64)
+        for j, coder in enumerate(coders):
+            codes[:, j] = coder.codes(batch.X[:, j])
+        new_shifts = _shifts(coders)
+        if not np.array_equal(new_shifts, shifts):  # a covariate gained values: re-key
+            shifts = new_shifts
+            pat_keys = pd.Index(_keys(pat_codes, shifts))
+        key = _keys(codes, shifts)
+        local, uniq = pd.factorize(key)
+        gid = pat_keys.get_indexer(uniq)
+        new = np.flatnonzero(gid < 0)
+        if len(new):
+            first = np.empty(len(uniq), dtype=np.int64)
+            first[local[::-1]] = np.arange(len(local) - 1, -1, -1)
+            gid[new] = len(pat_keys) + np.arange(len(new))
+            pat_codes = np.vstack([pat_codes, codes[first[new]]])
+            pat_keys = pat_keys.append(pd.Index(uniq[new]))
+            if len(pat_keys) > max_patterns:
+                raise TooManyPatterns(f"{src}: more than {max_patterns} covariate patterns")
+        m = sp.csr_matrix((batch.weights, (tmap[batch.territory_codes], gid[local])),
+                          shape=(len(terr_index), len(pat_keys)))
+        m.sum_duplicates()
+        parts.append(m.tocoo())
+        n_rows += len(batch.weights)
+        if progress is not None:
+            progress(len(batch.weights))
+    shape = (len(terr_index), len(pat_keys))
+    acc = sp.csr_matrix((np.concatenate([p.data for p in parts]),
+                         (np.concatenate([p.row for p in parts]),
+                          np.concatenate([p.col for p in parts]))), shape=shape)
+    acc.sum_duplicates()
+    values = [c.values for c in coders]
+    patterns = np.column_stack([values[j][pat_codes[:, j]] for j in range(len(coders))]) \
+        if coders else np.zeros((len(pat_keys), 0))
+    tids = np.array(list(terr_index), dtype=object)
+    t_order = np.argsort(tids.astype(str), kind="stable")
+    p_order = np.lexsort(patterns.T[::-1]) if patterns.shape[1] else np.arange(len(patterns))
+    counts = acc[t_order][:, p_order].tocsr()
+    counts.sort_indices()
+    counts.eliminate_zeros()
+    table = PatternTable(covariates, tids[t_order], patterns[p_order], counts, n_rows,
+                         weight is not None, src)
+    check_children(table.territory_ids, table.children, src)
+    return table
+
+
+def check_children(territory_ids: np.ndarray, children: np.ndarray, src: str) -> None:
+    """A territory whose children sum to zero has no mean probability: name it."""
+    zero = np.flatnonzero(children <= 0)
+    if len(zero):
+        names = ", ".join(str(territory_ids[i]) for i in zero[:5])
+        more = f" (and {len(zero) - 5} more)" if len(zero) > 5 else ""
+        raise data_error(src, f"territory {names}{more} has zero children (all census weights "
+                         "are 0)", "drop the territory from the census or fix its weights",
+                         TERRITORY_ID)
+
+
+def as_pattern_table(census: PatternTable | pd.DataFrame | str | Path,
+                     covariates: Sequence[str], *, weight: str | None = None,
+                     batch_size: int = DEFAULT_BATCH_SIZE,
+                     max_patterns: int = DEFAULT_MAX_PATTERNS) -> PatternTable:
+    """Return ``census`` if it is already a PatternTable covering ``covariates``, else
+    collapse it (raising :class:`TooManyPatterns` when collapsing would not pay)."""
+    if isinstance(census, PatternTable):
+        missing = [c for c in covariates if c not in census.covariates]
+        if missing:
+            raise data_error(census.source, f"the pattern table lacks covariates {missing}",
+                             "collapse the census with every covariate of the model")
+        return census
+    return collapse_census(census, covariates, weight=weight, batch_size=batch_size,
+                           max_patterns=max_patterns)

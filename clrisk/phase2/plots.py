@@ -1,0 +1,244 @@
+"""Figures of the Phase II steps. They draw results; they never recompute them.
+
+Why a local choropleth: the Phase II maps only need a territory layer coloured by one column
+with a few territories highlighted; keeping it here avoids depending on the signature of the
+Phase I map module. Every label goes through ``clrisk.i18n``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from clrisk.i18n import _
+from clrisk.phase2.liaison import sector_label
+
+SYNTHETIC_NOTE = "Sample data: synthetic, for demonstration only."
+
+
+def _note(fig: Any, synthetic: bool) -> None:
+    if synthetic:
+        fig.text(0.99, 0.005, _(SYNTHETIC_NOTE), ha="right", va="bottom", fontsize=7,
+                 color="0.4", style="italic")
+
+
+def choropleth(geo: Any, values: pd.DataFrame, column: str, *, ax: Any = None,
+               title: str = "", legend: str = "", cmap: str = "viridis",
+               highlight: Iterable[str] = (), missing_label: str | None = None) -> Any:
+    """Territories coloured by ``values[column]`` (joined on territory_id); others grey.
+
+    ``highlight`` territories get a thick red outline (e.g. the chosen territory).
+    """
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(6, 6))
+    gdf = geo[["territory_id", "geometry"]].copy()
+    gdf["territory_id"] = gdf["territory_id"].astype(str)
+    vals = values[["territory_id", column]].copy()
+    vals["territory_id"] = vals["territory_id"].astype(str)
+    gdf = gdf.merge(vals, on="territory_id", how="left")
+    missing = gdf[column].isna()
+    if missing.any():
+        gdf[missing].plot(ax=ax, color="0.88", edgecolor="white", linewidth=0.2)
+    if (~missing).any():
+        gdf[~missing].plot(ax=ax, column=column, cmap=cmap, edgecolor="white", linewidth=0.2,
+                           legend=True, legend_kwds={"label": legend, "shrink": 0.6})
+    hl = gdf[gdf["territory_id"].isin({str(h) for h in highlight})]
+    if not hl.empty:
+        hl.boundary.plot(ax=ax, color="red", linewidth=1.6)
+    if missing.any() and missing_label:
+        ax.text(0.01, 0.01, f"■ {missing_label}", color="0.6", transform=ax.transAxes,
+                fontsize=8)
+    ax.set_title(title)
+    ax.set_axis_off()
+    return ax
+
+
+# --- step 1: selection ------------------------------------------------------------------------
+
+def criterion_label(code: str) -> str:
+    labels = {"risk_level": _("Risk level"), "risk_score": _("Risk score"),
+              "p_high": _("Probability of high risk"),
+              "expected_children": _("Expected children in child labour"),
+              "institutional_capacity": _("Institutional capacity"),
+              "political_interest": _("Political interest"),
+              "time_available": _("Time available")}
+    return labels.get(code, code.replace("_", " "))
+
+
+def plot_selection_scores(scored: pd.DataFrame, synthetic: bool = True) -> Any:
+    """Horizontal stacked bars: each candidate's score split into criterion contributions."""
+    contrib = [c for c in scored.columns if c.startswith("w_") and scored[c].abs().sum() > 0]
+    data = scored.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(scored) + 1.6))
+    left = np.zeros(len(data))
+    colors = plt.get_cmap("tab10")
+    for i, col in enumerate(contrib):
+        ax.barh(data["name"].astype(str), data[col], left=left, color=colors(i),
+                label=criterion_label(col[2:]))
+        left += data[col].to_numpy()
+    ax.set_xlabel(_("Selection score (0–1)"))
+    ax.set_xlim(0, max(1.0, float(left.max()) * 1.05))
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(_("Candidate territories: score by criterion"))
+    fig.tight_layout()
+    _note(fig, synthetic)
+    return fig
+
+
+def plot_rank_sensitivity(sensitivity: pd.DataFrame, current: float,
+                          synthetic: bool = True) -> Any:
+    """Rank of each candidate (1 = chosen) as the total weight on model risk varies."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for tid, grp in sensitivity.groupby("territory_id", sort=True):
+        grp = grp.sort_values("risk_weight")
+        ax.plot(grp["risk_weight"], grp["rank"], marker="o", markersize=3,
+                label=f"{grp['name'].iloc[0]} ({tid})")
+    ax.axvline(current, color="0.3", linestyle="--", linewidth=1)
+    ax.text(current, 0.7, _("team's weights"), fontsize=8, ha="center")
+    ax.invert_yaxis()
+    n = int(sensitivity["rank"].max())
+    ax.set_yticks(range(1, n + 1))
+    ax.set_xlabel(_("Total weight on model risk (rest on the team's criteria)"))
+    ax.set_ylabel(_("Rank (1 = selected)"))
+    ax.set_title(_("How the ranking depends on the weight given to risk"))
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    _note(fig, synthetic)
+    return fig
+
+
+def plot_score_map(geo: Any, scored: pd.DataFrame, synthetic: bool = True) -> Any:
+    """Map of the selection score of the candidates (others grey), chosen one outlined."""
+    fig, ax = plt.subplots(figsize=(7, 7))
+    choropleth(geo, scored, "score", ax=ax, title=_("Selection score of candidate territories"),
+               legend=_("Selection score (0–1)"), highlight=scored["territory_id"].head(1),
+               missing_label=_("not a candidate"))
+    _note(fig, synthetic)
+    return fig
+
+
+# --- step 2: liaison --------------------------------------------------------------------------
+
+def plot_stakeholder_types(counts: pd.DataFrame, synthetic: bool = True) -> Any:
+    """Organisations per type; empty types in red (they are gaps)."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    colors = ["tab:red" if n == 0 else "tab:blue" for n in counts["n"]]
+    ax.barh(counts["label"][::-1], counts["n"][::-1], color=colors[::-1])
+    ax.set_xlabel(_("Number of organisations"))
+    ax.set_title(_("Stakeholders by type (red: none)"))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    fig.tight_layout()
+    _note(fig, synthetic)
+    return fig
+
+
+# --- step 3: characterisation -----------------------------------------------------------------
+
+def profile_panel(geo: Any, risk: pd.DataFrame, facts: Mapping[str, Any], comp: pd.DataFrame,
+                  factors: pd.DataFrame, synthetic: bool = True) -> Any:
+    """Four panels: location, territory vs region vs country, top factors, risk distribution."""
+    model = facts.get("source", "risk_model") == "risk_model"
+    scale = 100 if model else 1
+    unit = _("Probability of child labour (%)") if model else _(
+        "Child labour vulnerability index (IVTI)")
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8.5))
+    choropleth(geo, risk, "risk_score", ax=axes[0, 0], cmap="OrRd",
+               title=_("Location of {name}").format(name=facts["name"]), legend=unit,
+               highlight=[facts["territory_id"]])
+    ax = axes[0, 1]
+    vals = comp["risk_score"].to_numpy() * scale
+    ax.bar(comp["label"].astype(str), vals, color=["tab:red", "tab:orange", "tab:gray"])
+    if model and np.isfinite(comp["ci_low"].iloc[0]):
+        ax.errorbar([0], [vals[0]], yerr=[[vals[0] - comp["ci_low"].iloc[0] * scale],
+                                          [comp["ci_high"].iloc[0] * scale - vals[0]]],
+                    color="black", capsize=5)
+    ax.set_ylabel(unit)
+    ax.set_title(_("Territory, region and country"))
+    ax.tick_params(axis="x", labelsize=8)
+    ax = axes[1, 0]
+    top = factors.sort_values("rank").head(6).iloc[::-1]
+    ax.barh(top["label"].astype(str), 100 * top["share"], color="tab:purple")
+    ax.set_xlabel(_("Share of the risk explained (%)"))
+    ax.set_title(_("Main risk factors"))
+    ax.tick_params(axis="y", labelsize=8)
+    ax = axes[1, 1]
+    ax.hist(risk["risk_score"].dropna() * scale, bins=30, color="0.7")
+    ax.axvline(float(facts["risk_score"]) * scale, color="tab:red", linewidth=2,
+               label=str(facts["name"]))
+    ax.set_xlabel(unit)
+    ax.set_ylabel(_("Number of territories"))
+    ax.set_title(_("Position among all territories"))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    _note(fig, synthetic)
+    return fig
+
+
+# --- step 4: services -------------------------------------------------------------------------
+
+def plot_coverage(coverage: pd.DataFrame, synthetic: bool = True) -> Any:
+    """Per factor: children attributable vs capacity of the services addressing it."""
+    data = coverage.sort_values("rank").iloc[::-1]
+    y = np.arange(len(data))
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(data) + 1.8))
+    if data["children"].notna().any():
+        ax.barh(y + 0.2, data["children"].fillna(0), height=0.4, color="tab:red",
+                label=_("Children attributable"))
+        ax.barh(y - 0.2, data["capacity"], height=0.4, color="tab:green",
+                label=_("Capacity of services"))
+        ax.set_xlabel(_("Children"))
+    else:
+        ax.barh(y, data["n_services"], color="tab:green", label=_("Number of services"))
+        ax.set_xlabel(_("Number of services"))
+    for yi, status in zip(y, data["status"], strict=True):
+        if status == "no_service":
+            ax.text(0, yi, "  " + _("no service"), va="center", color="tab:red", fontsize=8)
+    ax.set_yticks(y, [f"{r}. {lbl}" for r, lbl in zip(data["rank"], data["label"], strict=True)])
+    ax.tick_params(axis="y", labelsize=8)
+    ax.legend(fontsize=8)
+    ax.set_title(_("Services against the risk factors of the territory"))
+    fig.tight_layout()
+    _note(fig, synthetic)
+    return fig
+
+
+def plot_coverage_map(geo: Any, by_territory: pd.DataFrame, chosen: str,
+                      synthetic: bool = True) -> Any:
+    """Map across territories: share of attributable children reachable by existing services
+    (or, without child estimates, the number of top factors without any service)."""
+    fig, ax = plt.subplots(figsize=(7, 7))
+    if by_territory["covered_share"].notna().any():
+        choropleth(geo, by_territory, "covered_share", ax=ax, cmap="RdYlGn",
+                   title=_("Coverage of the top risk factors by existing services"),
+                   legend=_("Share of attributable children reachable"), highlight=[chosen])
+    else:
+        choropleth(geo, by_territory, "factors_without_service", ax=ax, cmap="Reds",
+                   title=_("Top risk factors without any service"),
+                   legend=_("Number of factors"), highlight=[chosen])
+    _note(fig, synthetic)
+    return fig
+
+
+# --- step 5: intervention ---------------------------------------------------------------------
+
+def plot_costs(costed: pd.DataFrame, synthetic: bool = True) -> Any:
+    """Cost of each action line, coloured by sector."""
+    data = costed.iloc[::-1]
+    sectors = list(dict.fromkeys(costed["sector"]))
+    cmap = plt.get_cmap("Set2")
+    colors = [cmap(sectors.index(s)) for s in data["sector"]]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(data) + 1.6))
+    ax.barh([f"{p}. {a}" for p, a in zip(data["priority"], data["action_line"], strict=True)],
+            data["cost"], color=colors)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(i)) for i in range(len(sectors))]
+    ax.legend(handles, [sector_label(s) for s in sectors], fontsize=8, loc="lower right")
+    ax.set_xlabel(_("Cost (local currency)"))
+    ax.set_title(_("Cost of the action lines (unit cost × beneficiaries)"))
+    ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    _note(fig, synthetic)
+    return fig

@@ -1,0 +1,218 @@
+"""National parameters of the nine synthetic samples.
+
+Why one table: every number that makes a sample "look like" its country (territory count,
+rural share, approximate child-labour prevalence, coordinates, code format, language) sits
+here, so the book page can cite it and a reviewer can change it in one place. Figures are
+orders of magnitude inspired by published national surveys (ILO/ECLAC country reports,
+roughly 2010-2019), not estimates: the data are synthetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The population (and therefore outcome) model shares one coefficient vector across countries;
+# each country perturbs it slightly (see dgp.country_beta) so samples are not clones.
+BASE_BETA: dict[str, float] = {
+    "age": 0.17,
+    "female": -0.45,
+    "indigenous": 0.50,
+    "head_schooling": -0.08,
+    "female_head": 0.20,
+    "household_size": 0.06,
+    "n_children": 0.12,
+    "poverty": 0.60,
+    "social_programme": -0.30,
+    "adult_unemployed": 0.30,
+    "rural": 0.90,
+    "school_attendance": -0.80,
+    "health_insurance": -0.25,
+}
+
+CORE_COVARIATES: tuple[str, ...] = (
+    "age", "female", "indigenous", "head_schooling", "female_head", "household_size",
+    "n_children", "poverty", "social_programme", "adult_unemployed", "rural",
+)
+
+
+@dataclass(frozen=True)
+class CountryParams:
+    """Everything the generator needs to know about one country.
+
+    ``half_axes_km`` are the outline's semi-axes (east-west, north-south) before rotation;
+    ``region_codes`` are the (real) first-level codes used to build national-style ids.
+    """
+
+    key: str
+    names: dict[str, str]
+    region_level: dict[str, str]
+    territory_level: dict[str, str]
+    n_territories: int
+    region_codes: tuple[str, ...]
+    id_style: str  # how territory ids are built, see geography.territory_ids
+    rural_share: float
+    prevalence: float
+    indigenous_share: float
+    poverty_share: float
+    center: tuple[float, float]  # lon, lat
+    half_axes_km: tuple[float, float]
+    rotation_deg: float
+    language: str  # es | pt | en: synthetic names and institution names
+    projected_crs: str
+    min_working_age: int
+    instruments: tuple[str, ...] = ("risk_model", "ivti")
+    extra_covariates: tuple[str, ...] = ()
+    children_per_territory: tuple[int, int] = (200, 800)
+    household_fraction: float = 0.03  # target share of households in the survey
+    households_per_psu: int = 10
+    risk_levels: dict[str, object] = field(default_factory=lambda: {"method": "quantiles", "k": 3})
+    singleton_stratum: bool = False
+
+    @property
+    def covariates(self) -> tuple[str, ...]:
+        if "risk_model" not in self.instruments:
+            return ()
+        return CORE_COVARIATES + self.extra_covariates
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.region_codes)
+
+
+def _codes(values: list[int], width: int = 2) -> tuple[str, ...]:
+    return tuple(f"{v:0{width}d}" for v in values)
+
+
+COUNTRIES: dict[str, CountryParams] = {
+    c.key: c
+    for c in (
+        CountryParams(
+            key="argentina",
+            names={"en": "Argentina", "es": "Argentina", "fr": "Argentine"},
+            region_level={"en": "Province", "es": "Provincia", "fr": "Province"},
+            territory_level={"en": "Department", "es": "Departamento", "fr": "Département"},
+            n_territories=150,
+            region_codes=_codes([2, 6, 10, 14, 18, 22, 26, 30, 34, 38, 42, 46, 50, 54, 58, 62,
+                                 66, 70, 74, 78, 82, 86, 90, 94]),
+            id_style="prov2_dep3_step7",
+            rural_share=0.09, prevalence=0.07, indigenous_share=0.04, poverty_share=0.22,
+            center=(-65.0, -36.5), half_axes_km=(520.0, 1550.0), rotation_deg=-4.0,
+            language="es", projected_crs="EPSG:32720", min_working_age=16,
+            household_fraction=0.06,
+        ),
+        CountryParams(
+            key="brazil",
+            names={"en": "Brazil", "es": "Brasil", "fr": "Brésil"},
+            region_level={"en": "State", "es": "Estado", "fr": "État"},
+            territory_level={"en": "Municipality", "es": "Municipio", "fr": "Municipalité"},
+            n_territories=300,
+            region_codes=_codes([11, 12, 13, 14, 15, 16, 17, 21, 22, 23, 24, 25, 26, 27, 28,
+                                 29, 31, 32, 33, 35, 41, 42, 43, 50, 51, 52, 53]),
+            id_style="uf2_mun4_check1",
+            rural_share=0.15, prevalence=0.05, indigenous_share=0.08, poverty_share=0.25,
+            center=(-51.5, -11.5), half_axes_km=(1900.0, 1750.0), rotation_deg=10.0,
+            language="pt", projected_crs="EPSG:5880", min_working_age=16,
+            extra_covariates=("school_attendance",),
+            household_fraction=0.05,
+            risk_levels={"method": "quantiles", "k": 4},
+        ),
+        CountryParams(
+            key="chile",
+            names={"en": "Chile", "es": "Chile", "fr": "Chili"},
+            region_level={"en": "Region", "es": "Región", "fr": "Région"},
+            territory_level={"en": "Commune", "es": "Comuna", "fr": "Commune"},
+            n_territories=100,
+            region_codes=_codes(list(range(1, 17))),
+            id_style="reg2_prov1_com2",
+            rural_share=0.12, prevalence=0.05, indigenous_share=0.10, poverty_share=0.14,
+            center=(-71.2, -35.5), half_axes_km=(110.0, 1700.0), rotation_deg=3.0,
+            language="es", projected_crs="EPSG:32719", min_working_age=15,
+            household_fraction=0.07, singleton_stratum=True,
+        ),
+        CountryParams(
+            key="colombia",
+            names={"en": "Colombia", "es": "Colombia", "fr": "Colombie"},
+            region_level={"en": "Department", "es": "Departamento", "fr": "Département"},
+            territory_level={"en": "Municipality", "es": "Municipio", "fr": "Municipalité"},
+            n_territories=180,
+            region_codes=_codes([5, 8, 11, 13, 15, 17, 18, 19, 20, 23, 25, 27, 41, 44, 47, 50,
+                                 52, 54, 63, 66, 68, 70, 73, 76, 81, 85, 86]),
+            id_style="dep2_mun3",
+            rural_share=0.23, prevalence=0.07, indigenous_share=0.12, poverty_share=0.27,
+            center=(-73.8, 5.0), half_axes_km=(520.0, 640.0), rotation_deg=-15.0,
+            language="es", projected_crs="EPSG:9377", min_working_age=15,
+            household_fraction=0.05,
+        ),
+        CountryParams(
+            key="costa_rica",
+            names={"en": "Costa Rica", "es": "Costa Rica", "fr": "Costa Rica"},
+            region_level={"en": "Province", "es": "Provincia", "fr": "Province"},
+            territory_level={"en": "Canton", "es": "Cantón", "fr": "Canton"},
+            n_territories=80,
+            region_codes=tuple(str(i) for i in range(1, 8)),
+            id_style="prov1_can2",
+            rural_share=0.27, prevalence=0.04, indigenous_share=0.05, poverty_share=0.20,
+            center=(-84.2, 9.8), half_axes_km=(150.0, 85.0), rotation_deg=-38.0,
+            language="es", projected_crs="EPSG:5367", min_working_age=15,
+            instruments=("ivti",),
+        ),
+        CountryParams(
+            key="guatemala",
+            names={"en": "Guatemala", "es": "Guatemala", "fr": "Guatemala"},
+            region_level={"en": "Department", "es": "Departamento", "fr": "Département"},
+            territory_level={"en": "Municipality", "es": "Municipio", "fr": "Municipalité"},
+            n_territories=120,
+            region_codes=_codes(list(range(1, 23))),
+            id_style="dep2_mun2",
+            rural_share=0.48, prevalence=0.15, indigenous_share=0.42, poverty_share=0.55,
+            center=(-90.3, 15.6), half_axes_km=(175.0, 190.0), rotation_deg=0.0,
+            language="es", projected_crs="EPSG:32615", min_working_age=14,
+            household_fraction=0.06,
+        ),
+        CountryParams(
+            key="jamaica",
+            names={"en": "Jamaica", "es": "Jamaica", "fr": "Jamaïque"},
+            region_level={"en": "Parish", "es": "Parroquia", "fr": "Paroisse"},
+            territory_level={"en": "Constituency", "es": "Circunscripción",
+                             "fr": "Circonscription"},
+            n_territories=60,
+            region_codes=_codes(list(range(1, 15))),
+            id_style="par2_con2",
+            rural_share=0.45, prevalence=0.04, indigenous_share=0.0, poverty_share=0.18,
+            center=(-77.3, 18.12), half_axes_km=(115.0, 38.0), rotation_deg=-4.0,
+            language="en", projected_crs="EPSG:3448", min_working_age=15,
+            instruments=("ivti",),
+            risk_levels={"method": "fisher_jenks", "k": 3},
+        ),
+        CountryParams(
+            key="mexico",
+            names={"en": "Mexico", "es": "México", "fr": "Mexique"},
+            region_level={"en": "State", "es": "Estado", "fr": "État"},
+            territory_level={"en": "Municipality", "es": "Municipio", "fr": "Municipalité"},
+            n_territories=250,
+            region_codes=_codes(list(range(1, 33))),
+            id_style="ent2_mun3",
+            rural_share=0.22, prevalence=0.08, indigenous_share=0.15, poverty_share=0.40,
+            center=(-102.0, 23.5), half_axes_km=(1350.0, 520.0), rotation_deg=-32.0,
+            language="es", projected_crs="EPSG:6372", min_working_age=15,
+            extra_covariates=("health_insurance",),
+            household_fraction=0.05,
+        ),
+        CountryParams(
+            key="peru",
+            names={"en": "Peru", "es": "Perú", "fr": "Pérou"},
+            region_level={"en": "Department", "es": "Departamento", "fr": "Département"},
+            territory_level={"en": "District", "es": "Distrito", "fr": "District"},
+            n_territories=200,
+            region_codes=_codes(list(range(1, 26))),
+            id_style="ubigeo6",
+            rural_share=0.35, prevalence=0.20, indigenous_share=0.25, poverty_share=0.35,
+            center=(-75.0, -9.5), half_axes_km=(480.0, 780.0), rotation_deg=28.0,
+            language="es", projected_crs="EPSG:32718", min_working_age=14,
+            extra_covariates=("school_attendance",),
+            household_fraction=0.06,
+        ),
+    )
+}
+
+COUNTRY_KEYS: tuple[str, ...] = tuple(sorted(COUNTRIES))

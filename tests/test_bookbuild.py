@@ -1,0 +1,195 @@
+"""Book machinery: TOC discovery, tree assembly, papermill execution and the site build.
+
+The end-to-end test builds a two-chapter stand-in book in a temporary folder (never in
+``notebooks/``), in English and Spanish, and checks what a reader would see: translated
+prose from the notebook's markdown cells, Spanish labels produced by ``lang="es"``,
+``<html lang>``, the language switcher and the landing redirect.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from clrisk import bookbuild
+from clrisk.booktools import execute as ex
+from clrisk.booktools.sphinxbuild import sync_tree
+from clrisk.booktools.switcher import language_links
+from clrisk.booktools.toc import chapter_names, load_toc, prune_toc, toc_files
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHAPTER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# Stand-in {name}
+
+Stand-in prose of {name}.
+
+```{{code-cell}} ipython3
+:tags: [parameters]
+country = "peru"
+lang = "en"
+data_dir = None
+```
+
+```{{code-cell}} ipython3
+import matplotlib.pyplot as plt
+import pandas as pd
+from clrisk.i18n import _, set_language
+set_language(lang)
+fig, ax = plt.subplots(figsize=(2, 2))
+ax.plot([0, 1], [0, 1])
+plt.show()
+pd.DataFrame({{_("Child Labour Risk Identification Model (CLRISK)"): [country]}})
+```
+"""
+
+TOC = """format: jb-book
+root: book/intro
+parts:
+  - caption: Phase I — identifying risk
+    chapters:
+      - file: notebooks/{a}
+      - file: notebooks/{b}
+"""
+
+PO = """msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\\n"
+
+msgid "Stand-in {name}"
+msgstr "Sustituto {name}"
+
+msgid "Stand-in prose of {name}."
+msgstr "Prosa sustituta de {name}."
+"""
+
+
+def make_repo(root: Path, names: tuple[str, str] = ("alpha", "beta"), body: str = CHAPTER) -> Path:
+    """A minimal repository: real config and book/ pages, two stand-in chapters."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "_config.yml", root / "_config.yml")
+    shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns("*.mo"))
+    (root / "_toc.yml").write_text(TOC.format(a=names[0], b=names[1]), encoding="utf-8")
+    (root / "notebooks").mkdir()
+    for name in names:
+        (root / "notebooks" / f"{name}.md").write_text(body.format(name=name), encoding="utf-8")
+        po = root / "book" / "locales" / "es" / "LC_MESSAGES" / "notebooks" / f"{name}.po"
+        po.parent.mkdir(parents=True, exist_ok=True)
+        po.write_text(PO.format(name=name), encoding="utf-8")
+    return root
+
+
+def test_toc_lists_chapters_in_reading_order() -> None:
+    toc = load_toc(ROOT)
+    files = toc_files(toc)
+    assert files[0] == "book/intro" and files[-1] == "book/references"
+    chapters = chapter_names(toc)
+    assert chapters[0] == "p1_01_purpose" and "own_data" in chapters
+    assert chapters.index("p1_10_reproduce") < chapters.index("p2_01_selection")
+    captions = [part["caption"] for part in toc["parts"]]
+    assert captions == ["Phase I — identifying risk", "Phase II — local response", "Reference"]
+
+
+def test_prune_toc_drops_empty_parts() -> None:
+    toc = load_toc(ROOT)
+    pruned = prune_toc(toc, {"book/intro", "notebooks/p2_01_selection"})
+    assert toc_files(pruned) == ["book/intro", "notebooks/p2_01_selection"]
+    assert [p["caption"] for p in pruned["parts"]] == ["Phase II — local response"]
+
+
+def test_missing_sources_fail_loudly_unless_allowed(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    (repo / "notebooks" / "beta.md").unlink()
+    with pytest.raises(bookbuild.BuildError, match=r"notebooks/beta\.md"):
+        bookbuild.select_documents(repo, None, allow_missing=False)
+    _toc, docs, stems = bookbuild.select_documents(repo, None, allow_missing=True)
+    assert stems == ["alpha"] and "notebooks/beta" not in docs
+    with pytest.raises(bookbuild.BuildError, match="unknown chapter"):
+        bookbuild.select_documents(repo, ["gamma"], allow_missing=False)
+
+
+def test_language_links_point_at_the_same_page() -> None:
+    links = language_links("notebooks/p1_03_fit", "es", ["en", "es", "fr"])
+    assert links[0] == ("en", "English", "../../en/notebooks/p1_03_fit.html", False)
+    assert links[1][3] is True
+    assert language_links("search", "fr", ["fr"])[0][2] == "../fr/search.html"
+
+
+def test_sync_tree_copies_changes_and_removes_strays(tmp_path: Path) -> None:
+    src = tmp_path / "a.txt"
+    src.write_text("one", encoding="utf-8")
+    dest = tmp_path / "tree"
+    (dest / "old").mkdir(parents=True)
+    (dest / "old" / "stray.txt").write_text("x", encoding="utf-8")
+    sync_tree({"sub/a.txt": src}, dest)
+    assert (dest / "sub" / "a.txt").read_text(encoding="utf-8") == "one"
+    assert not (dest / "old").exists()
+
+
+def test_failing_chapter_names_chapter_and_error(tmp_path: Path) -> None:
+    source = tmp_path / "broken.md"
+    source.write_text(CHAPTER.format(name="broken").replace(
+        "set_language(lang)", "raise ValueError('no data for ' + country)"), encoding="utf-8")
+    job = ex.Job(source=source, output=tmp_path / "out" / "broken.ipynb", country="chile",
+                 lang="en")
+    with pytest.raises(ex.ChapterError, match=r"chapter broken \(chile, en\).*"
+                                              r"ValueError: no data for chile"):
+        ex.execute(job)
+    assert not job.output.exists()
+    assert job.output.with_suffix(".failed.ipynb").exists()
+
+
+def test_chapter_without_parameters_cell_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "noparams.md"
+    source.write_text(CHAPTER.format(name="x").replace(":tags: [parameters]\n", ""),
+                      encoding="utf-8")
+    with pytest.raises(ex.ChapterError, match="parameters"):
+        ex.execute(ex.Job(source=source, output=tmp_path / "o.ipynb", country="peru",
+                          lang="en"))
+
+
+@pytest.mark.slow
+def test_end_to_end_two_languages(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    build = tmp_path / "build"
+    html = bookbuild.build_book("chile", ["en", "es"], jobs=2, repo=repo, build=build)
+
+    executed = json.loads((build / "executed" / "es" / "chile" / "notebooks" / "alpha.ipynb")
+                          .read_text(encoding="utf-8"))
+    outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    assert "widgets" not in executed["metadata"]
+
+    en = (html / "en" / "notebooks" / "alpha.html").read_text(encoding="utf-8")
+    es = (html / "es" / "notebooks" / "alpha.html").read_text(encoding="utf-8")
+    assert '<html lang="en"' in en and '<html lang="es"' in es
+    assert "Stand-in prose of alpha." in en
+    assert "Prosa sustituta de alpha." in es and "Stand-in prose" not in es
+    assert "Modelo de Identificación del Riesgo de Trabajo Infantil (CLRISK)" in es  # label
+    assert "chile" in es
+    assert 'href="../../en/notebooks/alpha.html"' in es  # switcher
+    assert 'href="../../es/notebooks/alpha.html"' in en
+    assert "<img" in es
+    intro_es = (html / "es" / "book" / "intro.html").read_text(encoding="utf-8")
+    assert "Qué hace el modelo" in intro_es  # prose catalog of book/intro
+    root = (html / "index.html").read_text(encoding="utf-8")
+    assert 'url=en/book/intro.html' in root and 'href="es/book/intro.html"' in root
+    assert not (html / "jupyter_execute").exists()
+
+    # Second run reuses the executed notebooks.
+    (build / "html").rename(build / "html-old")
+    bookbuild.build_book("chile", ["es"], jobs=1, repo=repo, build=build, skip_execute=True)
+    assert (build / "html" / "es" / "notebooks" / "beta.html").is_file()

@@ -1,0 +1,89 @@
+"""Territory maps: translated legends, ordered levels, missing values, projection, files."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from clrisk import i18n
+from clrisk.maps import join_results, plot_territory_map, save_figure
+from clrisk.plots import level_colours
+
+
+@pytest.fixture(autouse=True)
+def _english_after():
+    yield
+    i18n.set_language("en")
+
+
+def territories(n: int = 12) -> gpd.GeoDataFrame:
+    geoms = [box(-75 + i % 4, -12 + i // 4, -74 + i % 4, -11 + i // 4) for i in range(n)]
+    return gpd.GeoDataFrame({"territory_id": [f"{i:03d}" for i in range(n)],
+                             "name": [f"T{i}" for i in range(n)]}, geometry=geoms,
+                            crs="EPSG:4326")
+
+
+def results(n: int = 12) -> pd.DataFrame:
+    p = np.linspace(0.02, 0.3, n)
+    return pd.DataFrame({"territory_id": [f"{i:03d}" for i in range(n)], "mean_probability": p,
+                         "risk_level": np.repeat([1, 2, 3], n // 3), "p_top": p / 0.3,
+                         "ivti": p / 0.3})
+
+
+def test_level_map_legend_in_spanish_ordered_low_to_high():
+    gdf = join_results(territories(), results())
+    fig = plot_territory_map(gdf, "risk_level", kind="level", lang="es")
+    legend = fig.axes[0].get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts == [i18n.gettext(x, "es") for x in ("Low", "Medium", "High")]
+    assert legend.get_title().get_text() == i18n.gettext("Risk level", "es") != "Risk level"
+    faces = [matplotlib_hex(h.get_facecolor()) for h in legend.legend_handles]
+    assert faces == level_colours(3)
+
+
+def matplotlib_hex(rgba) -> str:
+    import matplotlib.colors as mc
+
+    return mc.to_hex(rgba)
+
+
+def test_probability_map_colorbar_label_translated_and_missing_shown():
+    res = results().iloc[1:]  # territory 000 has no result -> grey, "No data"
+    gdf = join_results(territories(), res)
+    assert len(gdf) == 12
+    fig = plot_territory_map(gdf, "mean_probability", lang="fr", crs="EPSG:32718",
+                             synthetic=True)
+    cbar_ax = fig.axes[1]
+    assert cbar_ax.get_ylabel() == i18n.gettext("Mean probability of child labour", "fr")
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert texts == [i18n.gettext("No data", "fr")]
+    assert any(t.get_text() == i18n.gettext("Synthetic data", "fr") for t in fig.texts)
+
+
+@pytest.mark.parametrize("kind,col", [("ivti", "ivti"), ("p_top", "p_top")])
+def test_other_kinds(kind, col):
+    fig = plot_territory_map(join_results(territories(), results()), col, kind=kind)
+    assert len(fig.axes) == 2  # map + colour bar
+
+
+def test_bad_kind_and_column():
+    gdf = join_results(territories(), results())
+    with pytest.raises(ValueError):
+        plot_territory_map(gdf, "risk_level", kind="heat")
+    with pytest.raises(KeyError):
+        plot_territory_map(gdf, "nope")
+
+
+def test_save_figure_png_svg_identical_twice(tmp_path):
+    gdf = join_results(territories(), results())
+    out = []
+    for run in ("a", "b"):
+        fig = plot_territory_map(gdf, "risk_level", kind="level", lang="es", title="Mapa")
+        out.append(save_figure(fig, tmp_path / run / "map.png"))
+    assert [p.name for p in out[0]] == ["map.png", "map.svg"]
+    for a, b in zip(*out, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+    assert not list((tmp_path / "a").glob(".*tmp"))  # no temporary file left behind

@@ -1,0 +1,302 @@
+"""Tests for clrisk.synth: reproducibility of data_samples/, the DGP's properties, truth.json.
+
+The samples are the ground truth for every estimator test in the project, so these tests check
+the published files themselves (not only the generator) wherever that is cheap.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from shapely.ops import unary_union
+
+from clrisk.schema import COVARIATES, SURVEY_REQUIRED
+from clrisk.synth import (
+    COUNTRIES,
+    COUNTRY_KEYS,
+    DEFAULT_SEED,
+    simulate_census,
+    simulate_country,
+    write_large_census,
+)
+from clrisk.synth.__main__ import main as synth_main
+from clrisk.synth.design import pps_probabilities, systematic_pps
+from clrisk.synth.dgp import expit, solve_intercept
+from clrisk.synth.geography import build_geography
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data_samples"
+RISK = [k for k in COUNTRY_KEYS if "risk_model" in COUNTRIES[k].instruments]
+IVTI_ONLY = [k for k in COUNTRY_KEYS if k not in RISK]
+SINGLETON_COUNTRY, SINGLETON_STRATUM = "chile", "08-R"
+
+
+def _truth(key: str) -> dict:
+    return json.loads((SAMPLES / key / "truth.json").read_text(encoding="utf-8"))
+
+
+def _survey(key: str) -> pd.DataFrame:
+    return pd.read_csv(SAMPLES / key / "survey.csv",
+                       dtype={"territory_id": str, "region_id": str, "stratum": str, "psu": str,
+                              "household_id": str, "child_id": str})
+
+
+def _assert_same_tree(a: Path, b: Path) -> None:
+    cmp = filecmp.dircmp(a, b)
+    assert not cmp.left_only and not cmp.right_only, (cmp.left_only, cmp.right_only)
+    for name in cmp.common_files:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), f"{a.name}/{name} differs"
+
+
+# --- (a) reproducibility ------------------------------------------------------------------
+def test_regeneration_is_byte_identical_small_countries(tmp_path: Path) -> None:
+    """The committed samples are exactly what the documented command produces."""
+    assert synth_main(["--country", "chile", "--country", "jamaica", "--out", str(tmp_path),
+                       "--quiet"]) == 0
+    for key in ("chile", "jamaica"):
+        _assert_same_tree(tmp_path / key, SAMPLES / key)
+
+
+@pytest.mark.slow
+def test_regeneration_is_byte_identical_all_countries(tmp_path: Path) -> None:
+    assert synth_main(["--all", "--out", str(tmp_path), "--quiet"]) == 0
+    for key in COUNTRY_KEYS:
+        _assert_same_tree(tmp_path / key, SAMPLES / key)
+
+
+def test_other_seed_gives_other_data() -> None:
+    a = simulate_country("jamaica", seed=DEFAULT_SEED)
+    b = simulate_country("jamaica", seed=DEFAULT_SEED + 1)
+    assert a.truth["coefficients"] != b.truth["coefficients"]
+
+
+# --- files and profiles -------------------------------------------------------------------
+@pytest.mark.parametrize("key", COUNTRY_KEYS)
+def test_profile_matches_schema_and_files(key: str) -> None:
+    prof = yaml.safe_load((SAMPLES / key / "profile.yaml").read_text(encoding="utf-8"))
+    assert prof["country"] == key and prof["synthetic"] is True and prof["mapping"] == {}
+    for lang in ("en", "es", "fr"):
+        assert prof["names"][lang] and prof["child_labour_definition"][lang]
+        assert prof["admin_levels"]["territory"][lang] and prof["admin_levels"]["region"][lang]
+    for name in prof["files"].values():
+        assert (SAMPLES / key / name).is_file(), name
+    for cov in prof["covariates"]:
+        spec = COVARIATES[cov["name"]]
+        assert cov["expected_sign"] == spec.expected_sign
+        assert set(cov["labels"]) == {"en", "es", "fr"}
+        if spec.reference is None:
+            assert "factor" not in cov
+        else:
+            assert cov["factor"] == {"reference": spec.reference, "sector": spec.sector}
+    inds = prof["ivti"]["indicators"]
+    assert sum(i["direction"] == -1 for i in inds) >= 2
+    assert {i["dimension"] for i in inds} == {"education", "poverty", "labour", "demography",
+                                              "health"}
+    admin = pd.read_csv(SAMPLES / key / "admin_records.csv", dtype={"territory_id": str})
+    assert list(admin.columns) == ["territory_id"] + [i["name"] for i in inds]
+    assert not admin.isna().any().any()
+    if key in IVTI_ONLY:
+        assert prof["instruments"] == ["ivti"] and "survey" not in prof["files"]
+    else:
+        assert prof["instruments"] == ["risk_model", "ivti"]
+
+
+def test_csvs_are_lf_and_keep_leading_zeros() -> None:
+    raw = (SAMPLES / "peru" / "survey.csv").read_bytes()
+    assert b"\r\n" not in raw
+    survey = _survey("peru")
+    assert survey["territory_id"].str.len().eq(6).all()
+    assert survey["region_id"].str.startswith("0").any()
+
+
+def test_total_size_is_small() -> None:
+    total = sum(p.stat().st_size for p in SAMPLES.rglob("*") if p.is_file())
+    assert total < 50e6
+
+
+# --- (b) survey design --------------------------------------------------------------------
+@pytest.mark.parametrize("key", RISK)
+def test_survey_design_structure(key: str) -> None:
+    s = _survey(key)
+    assert list(s.columns[: len(SURVEY_REQUIRED)]) == list(SURVEY_REQUIRED)
+    assert (s["weight"] > 0).all()
+    assert s["weight"].nunique() > 10
+    # weights also vary inside strata (stale measure of size), not only across them
+    assert (s.groupby("stratum")["weight"].nunique() > 1).mean() > 0.5
+    assert s.groupby("psu")["stratum"].nunique().max() == 1  # PSUs nested in strata
+    assert s.groupby("household_id")["psu"].nunique().max() == 1
+    assert s.groupby("household_id")["weight"].nunique().max() == 1
+    assert s["child_id"].is_unique and s["child_id"].is_monotonic_increasing
+    n_psu = s.groupby("stratum")["psu"].nunique()
+    singles = sorted(n_psu[n_psu == 1].index)
+    assert singles == ([SINGLETON_STRATUM] if key == SINGLETON_COUNTRY else [])
+    assert _truth(key)["design"]["singleton_strata"] == singles
+    assert set(s["child_labour"]) == {0, 1}
+    assert s["age"].between(5, 17).all()
+
+
+@pytest.mark.parametrize("key", RISK)
+def test_weights_estimate_the_population_size(key: str) -> None:
+    """Inverse inclusion probabilities: the weighted child count estimates the census count."""
+    s = _survey(key)
+    n_census = pq.ParquetFile(SAMPLES / key / "census.parquet").metadata.num_rows
+    assert abs(s["weight"].sum() / n_census - 1) < 0.06
+
+
+@pytest.mark.parametrize("key", COUNTRY_KEYS)
+def test_prevalence_matches_country_target(key: str) -> None:
+    prev = _truth(key)["prevalence"]
+    assert prev["target"] == COUNTRIES[key].prevalence
+    assert abs(prev["population_mean_probability"] - prev["target"]) < 1e-3
+    assert abs(prev["population_realised"] - prev["target"]) < 0.01
+    if key in RISK:
+        s = _survey(key)
+        w = s["weight"]
+        direct = float((w * s["child_labour"]).sum() / w.sum())
+        assert abs(direct - prev["target"]) < 0.025
+
+
+def test_pps_probabilities_and_systematic_selection() -> None:
+    size = np.array([500.0, 40, 60, 80, 100, 20, 200])
+    pi = pps_probabilities(size, 4)
+    assert pi[0] == 1.0 and np.isclose(pi.sum(), 4) and (pi <= 1).all()
+    rng = np.random.default_rng(0)
+    draws = np.array([systematic_pps(rng, pi) for _ in range(4000)])
+    assert (draws.sum(1) == 4).all()
+    assert np.abs(draws.mean(0) - pi).max() < 0.03  # empirical inclusion frequency = pi
+
+
+def test_solve_intercept_hits_target() -> None:
+    lp = np.random.default_rng(1).normal(0, 1, 1000)
+    a = solve_intercept(lp, 0.12)
+    assert abs(expit(a + lp).mean() - 0.12) < 1e-9
+
+
+def test_covariate_correlations_are_realistic() -> None:
+    pop = simulate_country("peru", scale=0.5).population
+    c = pop[["poverty", "rural", "indigenous", "head_schooling", "social_programme"]].corr()
+    assert c.loc["poverty", "rural"] > 0.1
+    assert c.loc["poverty", "indigenous"] > 0.05
+    assert c.loc["poverty", "head_schooling"] < -0.1
+    assert c.loc["social_programme", "poverty"] > 0.3
+    # children of one household share household covariates
+    assert pop.groupby("household")["poverty"].nunique().max() == 1
+
+
+# --- (b) geography ------------------------------------------------------------------------
+@pytest.mark.parametrize("key", ["chile", "jamaica", "peru"])
+def test_voronoi_cells_tile_the_outline(key: str) -> None:
+    geo = build_geography(COUNTRIES[key], np.random.default_rng(5))
+    cells = geo.cells_km
+    assert all(c.is_valid and c.geom_type == "Polygon" for c in cells)
+    union = unary_union(cells)
+    assert abs(union.area - geo.outline_km.area) / geo.outline_km.area < 1e-9
+    assert abs(sum(c.area for c in cells) - union.area) / union.area < 1e-9  # no overlaps
+
+
+@pytest.mark.parametrize("key", COUNTRY_KEYS)
+def test_territory_file_geometry(key: str) -> None:
+    g = gpd.read_file(SAMPLES / key / "territories.geojson")
+    assert list(g.columns[:3]) == ["territory_id", "name", "region_id"]
+    assert len(g) == COUNTRIES[key].n_territories
+    assert g["territory_id"].is_unique and g["territory_id"].is_monotonic_increasing
+    assert g["name"].is_unique
+    assert g.geometry.is_valid.all() and (g.geom_type == "Polygon").all()
+    area = g.to_crs(COUNTRIES[key].projected_crs).area
+    union = unary_union(list(g.geometry))
+    assert union.geom_type == "Polygon"  # one country, no gaps splitting it
+    overlap = sum(p.area for p in g.geometry) - union.area
+    assert overlap / union.area < 1e-6
+    # not a grid: areas all different and spread over an order of magnitude
+    assert area.round(0).nunique() == len(g)
+    assert area.max() / area.min() > 10
+    lon, lat = union.centroid.x, union.centroid.y
+    c_lon, c_lat = COUNTRIES[key].center
+    assert abs(lon - c_lon) < 6 and abs(lat - c_lat) < 6
+    for _, part in g.groupby("region_id"):  # regions are contiguous
+        assert unary_union(list(part.geometry)).buffer(1e-7).geom_type == "Polygon"
+
+
+# --- (c) truth.json -----------------------------------------------------------------------
+@pytest.mark.parametrize("key", ["chile", "guatemala"])
+def test_truth_probability_is_census_mean(key: str) -> None:
+    t = _truth(key)
+    census = pd.read_parquet(SAMPLES / key / "census.parquet")
+    assert census["territory_id"].is_monotonic_increasing
+    beta = t["coefficients"]
+    eta = np.full(len(census), beta["const"])
+    for name, b in beta.items():
+        if name != "const":
+            eta += b * census[name].to_numpy(float)
+    eta += census["territory_id"].map(t["territory_effect"]).to_numpy()
+    p = pd.Series(expit(eta)).groupby(census["territory_id"].to_numpy()).mean()
+    truth = pd.Series(t["territory_probability"])
+    assert list(p.index) == list(truth.index)
+    assert np.abs(p.to_numpy() - truth.to_numpy()).max() < 2e-6
+    # the territory effect matters: probabilities are not a function of covariates alone
+    u = pd.Series(t["territory_effect"])
+    assert 0.15 < u.std() < 0.35
+
+
+@pytest.mark.parametrize("key", COUNTRY_KEYS)
+def test_truth_ids_match_files(key: str) -> None:
+    t = _truth(key)
+    ids = gpd.read_file(SAMPLES / key / "territories.geojson")["territory_id"].tolist()
+    assert sorted(t["territory_probability"]) == ids == sorted(t["territory_effect"])
+    assert sorted(t["ivti_truth"]["latent_vulnerability"]) == ids
+    admin = pd.read_csv(SAMPLES / key / "admin_records.csv", dtype={"territory_id": str})
+    assert admin["territory_id"].tolist() == ids
+    services = pd.read_csv(SAMPLES / key / "services.csv", dtype={"territory_id": str})
+    assert set(services["territory_id"]) <= set(ids)
+    assert set(services["sector"]) <= {"education", "social_protection", "labour", "health"}
+    factors = {f for fs in services["factors"] for f in fs.split(";")}
+    assert factors <= {n for n, s in COVARIATES.items() if s.reference is not None}
+    if key in RISK:
+        census_ids = pq.read_table(SAMPLES / key / "census.parquet",
+                                   columns=["territory_id"]).column(0).unique().to_pylist()
+        assert sorted(census_ids) == ids
+        assert set(_survey(key)["territory_id"]) <= set(ids)
+        cov = [c for c in t["coefficients"] if c != "const"]
+        assert all(np.sign(t["coefficients"][c]) == COVARIATES[c].expected_sign for c in cov)
+
+
+@pytest.mark.parametrize("key", ["peru", "costa_rica"])
+def test_admin_indicators_track_latent_risk(key: str) -> None:
+    t = _truth(key)
+    admin = pd.read_csv(SAMPLES / key / "admin_records.csv", dtype={"territory_id": str})
+    v = admin["territory_id"].map(t["ivti_truth"]["latent_vulnerability"])
+    prof = yaml.safe_load((SAMPLES / key / "profile.yaml").read_text(encoding="utf-8"))
+    oriented = [admin[i["name"]] * i["direction"] for i in prof["ivti"]["indicators"]]
+    z = sum((x - x.mean()) / x.std() for x in oriented)
+    assert np.corrcoef(z, v)[0, 1] > 0.5
+
+
+# --- large census -------------------------------------------------------------------------
+def test_simulate_census_exact_counts_and_truth() -> None:
+    beta = {"const": -3.0, "age": 0.15, "poverty": 0.6, "rural": 0.8}
+    census, truth = simulate_census(20_011, 37, ["age", "poverty", "rural"], beta, seed=3,
+                                    batch_size=3000)
+    assert len(census) == 20_011
+    counts = census.groupby("territory_id").size()
+    assert counts.max() - counts.min() <= 1 and len(counts) == 37
+    assert census["territory_id"].is_monotonic_increasing
+    assert census["age"].between(5, 17).all() and census["age"].dtype == np.int8
+    assert 0.01 < truth["probability"].mean() < 0.5
+
+
+def test_write_large_census_streams_same_rows(tmp_path: Path) -> None:
+    path = write_large_census(tmp_path / "big.parquet", 30_000, 50, seed=9, batch_size=4000)
+    f = pq.ParquetFile(path)
+    assert f.metadata.num_rows == 30_000
+    back = f.read().to_pandas()
+    mem, _ = simulate_census(30_000, 50, seed=9, batch_size=4000)
+    pd.testing.assert_frame_equal(back, mem, check_dtype=False)
+    again = write_large_census(tmp_path / "again.parquet", 30_000, 50, seed=9, batch_size=4000)
+    assert again.read_bytes() == path.read_bytes()
