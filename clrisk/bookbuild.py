@@ -44,6 +44,7 @@ from clrisk.booktools.toc import (
 from clrisk.i18n import LANGUAGES, gettext
 
 TITLE = "CLRISK — Child Labour Risk Identification Model"
+AUTHOR = "ILO–ECLAC · Regional Initiative Latin America and the Caribbean Free of Child Labour"
 PO_LANGUAGES = ("es", "fr")
 
 
@@ -140,6 +141,7 @@ def build_sites(build: Path, trees: dict[str, Path], jobs: int, root_doc: str) -
     for lang, tree in trees.items():
         overrides = {"language": lang, "clrisk_languages": languages,
                      "html_title": gettext(TITLE, lang), "project": gettext(TITLE, lang),
+                     "author": gettext(AUTHOR, lang),
                      "clrisk_nb_output_folder": str(build / "jupyter_execute" / lang)}
         args.append((str(tree), str(build / "html" / lang), str(build / "doctrees" / lang),
                      "html", overrides, str(build / "logs" / f"sphinx-{lang}.log")))
@@ -156,23 +158,24 @@ def build_sites(build: Path, trees: dict[str, Path], jobs: int, root_doc: str) -
             raise BuildError(f"Sphinx build for '{lang}' failed (status {code}); log: {arg[5]}\n"
                              + log[-3000:])
         write_redirect(build / "html" / lang / "index.html", f"{root_doc}.html",
-                       [(lang, f"{root_doc}.html")])
+                       [(lang, f"{root_doc}.html")], lang=lang)
     write_redirect(build / "html" / "index.html", None,
                    [(code, f"{code}/{root_doc}.html") for code in languages])
 
 
-def write_redirect(path: Path, target: str | None, links: list[tuple[str, str]]) -> None:
+def write_redirect(path: Path, target: str | None, links: list[tuple[str, str]],
+                   lang: str = "en") -> None:
     """A landing page that redirects (to ``target`` or the first link) with visible links."""
     from clrisk.booktools.switcher import LABELS
 
     target = target or next((url for code, url in links if code == "en"), links[0][1])
     items = "\n".join(f'<li><a href="{html.escape(url)}" hreflang="{code}" lang="{code}">'
                       f"{LABELS.get(code, code)}</a></li>" for code, url in links)
-    text = (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    text = (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             f"<title>CLRISK</title>\n"
             f'<meta http-equiv="refresh" content="0; url={html.escape(target)}">\n'
             f'<link rel="canonical" href="{html.escape(target)}">\n</head>\n<body>\n'
-            f"<h1>CLRISK — Child Labour Risk Identification Model</h1>\n<ul>\n{items}\n</ul>\n"
+            f"<h1>{html.escape(gettext(TITLE, lang))}</h1>\n<ul>\n{items}\n</ul>\n"
             f"</body>\n</html>\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

@@ -91,7 +91,7 @@ def plot_territory_map(gdf: Any, column: str, kind: str = "probability", lang: s
         cbar = fig.colorbar(sm, ax=ax, shrink=0.7)
         cbar.set_label(_(_LEGEND[kind], lang))
         if kind in ("probability", "p_top"):
-            percent_axis(cbar.ax.yaxis, lang, 0)
+            percent_axis(cbar.ax.yaxis, lang)
         else:
             number_axis(cbar.ax.yaxis, lang, 1)
         legend_title = None
@@ -102,9 +102,9 @@ def plot_territory_map(gdf: Any, column: str, kind: str = "probability", lang: s
                   bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=9, frameon=False)
     ax.set_axis_off()
     if title:
-        ax.set_title(title, fontsize=11)
+        fig.suptitle(title, fontsize=11)
     if synthetic:
-        synthetic_mark(fig, lang)
+        synthetic_mark(fig, lang, ax)
     return fig
 
 
@@ -129,12 +129,12 @@ def plot_territories(gdf: Any, lang: str | None = None, ax: Axes | None = None,
     data.dissolve("region_id").boundary.plot(ax=ax, color="#333333", linewidth=0.8)
     ax.set_axis_off()
     if title:
-        ax.set_title(title, fontsize=11)
+        fig.suptitle(title, fontsize=11)
     if region_label:
         ax.text(0.0, 0.0, region_label + ": " + str(len(regions)), transform=ax.transAxes,
                 fontsize=8, va="bottom")
     if synthetic:
-        synthetic_mark(fig, lang)
+        synthetic_mark(fig, lang, ax)
     return fig
 
 

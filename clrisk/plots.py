@@ -13,6 +13,7 @@ global state and a notebook shows each figure exactly once.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator
 
 from clrisk.i18n import _, get_language
 from clrisk.tables import fmt_number, fmt_percent, level_names
@@ -75,20 +76,50 @@ def level_colours(k: int) -> list[str]:
     return [matplotlib.colors.to_hex(cmap(x)) for x in np.linspace(0.15, 0.9, k)]
 
 
-def percent_axis(axis: Any, lang: str | None = None, digits: int = 0) -> None:
-    """Format an axis (``ax.xaxis``/``ax.yaxis``) holding proportions as locale percentages."""
-    axis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_percent(v, digits, lang)))
+def percent_axis(axis: Any, lang: str | None = None, digits: int | None = None) -> None:
+    """Format an axis (``ax.xaxis``/``ax.yaxis``) holding proportions as locale percentages
+    (``digits`` None: as many decimals as the tick needs — 2.5%, not a rounded 2%)."""
+    def fmt(v: float, _p: Any) -> str:
+        d = digits
+        if d is None:
+            pct = round(v * 100, 6)
+            d = 0 if pct.is_integer() else (1 if (pct * 10).is_integer() else 2)
+        return fmt_percent(v, d, lang)
+
+    axis.set_major_formatter(FuncFormatter(fmt))
 
 
-def number_axis(axis: Any, lang: str | None = None, digits: int = 1) -> None:
-    """Locale decimal separators on a numeric axis."""
-    axis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, digits, lang)))
+def number_axis(axis: Any, lang: str | None = None, digits: int | None = None) -> None:
+    """Locale decimal separators on a numeric axis (``digits`` None: as few as each tick needs,
+    so ticks read 0, 2, 4 or 0.5, 1, 1.5 rather than 0.0, 2.0, 4.0)."""
+    if digits is None:
+        axis.set_major_formatter(FuncFormatter(lambda v, _p: _compact(round(v, 6), lang)))
+    else:
+        axis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, digits, lang)))
 
 
-def synthetic_mark(fig: Figure, lang: str | None = None) -> None:
-    """Stamp "Synthetic data" in the figure's corner (sample data must never pass as real)."""
-    fig.text(0.995, 0.005, _("Synthetic data", _lang(lang)), ha="right", va="bottom",
-             fontsize=8, color="#a93226", style="italic")
+def wrap(text: str, width: int = 70) -> str:
+    """Break a long axis label over lines (translations are often longer than English)."""
+    return textwrap.fill(text, width)
+
+
+def synthetic_mark(fig: Figure, lang: str | None = None, ax: Axes | None = None) -> None:
+    """Stamp "Synthetic data" above the top-right corner of the (first) axes, so sample data
+    never pass as real. As the axes' right-hand title it takes part in the layout and never
+    overlaps axis labels or legends."""
+    ax = ax or (fig.axes[0] if fig.axes else None)
+    text = _("Synthetic data", _lang(lang))
+    if ax is None:
+        fig.text(0.995, 0.995, text, ha="right", va="top", fontsize=8, color="#a93226",
+                 style="italic")
+        return
+    ax.set_title(text, loc="right", fontsize=8, color="#a93226", style="italic")
+
+
+def _compact(v: float, lang: str | None) -> str:
+    """1 -> "1", 0.5 -> "0.5", 0.25 -> "0.25" (log-scale ticks), in the locale."""
+    digits = 0 if float(v).is_integer() else (1 if float(v * 10).is_integer() else 2)
+    return fmt_number(v, digits, lang)
 
 
 def figure_image(fig: Figure, dpi: int = 110) -> Any:
@@ -167,10 +198,11 @@ def plot_odds_ratios(table: pd.DataFrame, profile: Any | None = None, lang: str 
         ax.plot(row[orc], i, "o", ms=7, color=colour, mfc="white" if crosses else colour)
     ax.axvline(1.0, color="black", lw=0.8, ls="--")
     ax.set_xscale("log")
-    number_axis(ax.xaxis, lang, 1)
+    ax.xaxis.set_major_locator(LogLocator(base=2))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _compact(v, lang)))
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _p: ""))
     ax.set_yticks(range(len(df)), [label(t) for t in df["term"]])
-    ax.set_xlabel(_("Odds ratio (log scale; 1 = no association)", lang))
+    ax.set_xlabel(wrap(_("Odds ratio (log scale; 1 = no association)", lang)))
     ax.legend(handles=[
         Line2D([], [], marker="o", color=RISK_COLOUR, lw=2, label=_("Risk factor (OR > 1)", lang)),
         Line2D([], [], marker="o", color=PROTECT_COLOUR, lw=2,
@@ -205,9 +237,9 @@ def plot_marginal_effects(table: pd.DataFrame, profile: Any | None = None,
         ax.errorbar(df[est] * 100, y, xerr=np.clip(err, 0, None), fmt="none", ecolor="black",
                     lw=1, capsize=3)
     ax.axvline(0, color="black", lw=0.8)
-    number_axis(ax.xaxis, lang, 1)
+    number_axis(ax.xaxis, lang)
     ax.set_yticks(y, [label(t) for t in df["term"]])
-    ax.set_xlabel(_("Change in the probability of child labour (percentage points)", lang))
+    ax.set_xlabel(wrap(_("Change in the probability of child labour (percentage points)", lang)))
     return _finish(fig, title, synthetic, lang)
 
 
@@ -228,9 +260,9 @@ def plot_design_effects(table: pd.DataFrame, profile: Any | None = None,
     y = np.arange(len(df))
     ax.barh(y, ratio, color="#5d6d7e")
     ax.axvline(1.0, color="black", lw=0.8, ls="--")
-    number_axis(ax.xaxis, lang, 1)
+    number_axis(ax.xaxis, lang)
     ax.set_yticks(y, [label(t) for t in df["term"]])
-    ax.set_xlabel(_("Design-based SE ÷ naive SE", lang))
+    ax.set_xlabel(wrap(_("Design-based SE ÷ naive SE", lang)))
     return _finish(fig, title, synthetic, lang)
 
 
@@ -265,9 +297,9 @@ def plot_territory_intervals(scored: pd.DataFrame, names: Mapping[str, str] | No
         colours = [RISK_COLOUR] * len(df)
     ax.hlines(y, df["ci_low"], df["ci_high"], color="#555555", lw=1.5)
     ax.scatter(df["mean_probability"], y, c=colours, edgecolors="black", zorder=3, s=30)
-    percent_axis(ax.xaxis, lang, 0)
+    percent_axis(ax.xaxis, lang)
     ax.set_yticks(y, _names(df, names), fontsize=8)
-    ax.set_xlabel(_("Mean probability of child labour (95% interval)", lang))
+    ax.set_xlabel(wrap(_("Mean probability of child labour (95% interval)", lang)))
     if level_label:
         ax.set_ylabel(level_label)
     if "risk_level" in df.columns:
@@ -325,9 +357,9 @@ def plot_p_top(classified: pd.DataFrame, names: Mapping[str, str] | None = None,
             edgecolor="black", lw=0.5)
     ax.axvline(0.5, color="black", ls="--", lw=0.8)
     ax.set_xlim(0, 1)
-    percent_axis(ax.xaxis, lang, 0)
+    percent_axis(ax.xaxis, lang)
     ax.set_yticks(y, _names(df, names), fontsize=8)
-    ax.set_xlabel(_("Probability of being in the highest risk level (P(high risk))", lang))
+    ax.set_xlabel(wrap(_("Probability of being in the highest risk level (P(high risk))", lang)))
     ax.legend(handles=[Patch(facecolor=c, edgecolor="black", label=lab)
                        for c, lab in zip(cols, level_names(k, lang), strict=True)],
               title=_("Assigned level", lang), fontsize=8, loc="lower right")
@@ -362,10 +394,10 @@ def plot_factor_weights(weights: pd.DataFrame, territory_id: str, profile: Any |
     y = np.arange(len(df))
     ax.barh(y, df[red] * scale, color=[SECTOR_COLOURS.get(s, NEUTRAL) for s in sectors])
     ax.axvline(0, color="black", lw=0.8)
-    number_axis(ax.xaxis, lang, 1)
+    number_axis(ax.xaxis, lang)
     ax.set_yticks(y, [label(f) for f in df["factor"]])
-    ax.set_xlabel(_("Reduction in the mean probability if the factor were at its reference "
-                    "(percentage points)", lang))
+    ax.set_xlabel(wrap(_("Reduction in the mean probability if the factor were at its reference "
+                    "(percentage points)", lang)))
     _sector_legend(ax, sectors, lang)
     return _finish(fig, title, synthetic, lang)
 
@@ -396,12 +428,12 @@ def plot_national_ranking(ranking: pd.DataFrame, profile: Any | None = None,
     if val in ("children", "expected_children"):
         ax.barh(y, df[val], color=[SECTOR_COLOURS.get(s, NEUTRAL) for s in sectors])
         number_axis(ax.xaxis, lang, 0)
-        ax.set_xlabel(_("Children in child labour associated with the factor (expected)", lang))
+        ax.set_xlabel(wrap(_("Children in child labour associated with the factor (expected)", lang)))
     else:
         scale = 1.0 if val == "delta_pp" else 100.0
         ax.barh(y, df[val] * scale, color=[SECTOR_COLOURS.get(s, NEUTRAL) for s in sectors])
-        number_axis(ax.xaxis, lang, 1)
-        ax.set_xlabel(_("Reduction in the mean probability (percentage points)", lang))
+        number_axis(ax.xaxis, lang)
+        ax.set_xlabel(wrap(_("Reduction in the mean probability (percentage points)", lang)))
     ax.set_yticks(y, [label(f) for f in df["factor"]])
     _sector_legend(ax, sectors, lang)
     return _finish(fig, title, synthetic, lang)
@@ -425,9 +457,9 @@ def plot_calibration(table: pd.DataFrame, lang: str | None = None, ax: Axes | No
     ax.plot(table[pred], table[obs], "o-", color=RISK_COLOUR, label=_("Groups of children", lang))
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
-    percent_axis(ax.xaxis, lang, 0)
-    percent_axis(ax.yaxis, lang, 0)
-    ax.set_xlabel(_("Mean predicted probability", lang))
+    percent_axis(ax.xaxis, lang)
+    percent_axis(ax.yaxis, lang)
+    ax.set_xlabel(wrap(_("Mean predicted probability", lang)))
     ax.set_ylabel(_("Observed rate of child labour (weighted)", lang))
     ax.legend(fontsize=8, loc="upper left")
     return _finish(fig, title, synthetic, lang)
@@ -455,10 +487,10 @@ def plot_regional_validation(table: pd.DataFrame, names: Mapping[str, str] | Non
     ax.hlines(y, df[lo], df[hi], color="#555555", lw=1.5)
     ax.plot(df[direct], y, "o", color="black", label=_("Direct survey estimate (95% CI)", lang))
     ax.plot(df[model_c], y, "D", color=RISK_COLOUR, label=_("Model-based (census)", lang))
-    percent_axis(ax.xaxis, lang, 0)
+    percent_axis(ax.xaxis, lang)
     labels = [str(names.get(r, r)) if names else str(r) for r in df["region_id"]]
     ax.set_yticks(y, labels, fontsize=8)
-    ax.set_xlabel(_("Rate of child labour", lang))
+    ax.set_xlabel(wrap(_("Rate of child labour", lang)))
     if region_label:
         ax.set_ylabel(region_label)
     ax.legend(fontsize=8, loc="lower right")
@@ -522,8 +554,8 @@ def plot_ivti_contributions(contributions: pd.DataFrame, labels: Mapping[str, st
         left += df[c].to_numpy(dtype=float)
     number_axis(ax.xaxis, lang, 2)
     ax.set_yticks(y, _names(df, names), fontsize=8)
-    ax.set_xlabel(_("Vulnerability index (IVTI) and its components", lang))
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_xlabel(wrap(_("Vulnerability index (IVTI) and its components", lang)))
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return _finish(fig, title, synthetic, lang)
 
 
@@ -542,7 +574,7 @@ def plot_scenarios(table: pd.DataFrame, lang: str | None = None, ax: Axes | None
                for i, p in enumerate(rows["probability"])]
     ax.barh(y, rows["probability"], color=colours)
     ax.axvline(base, color="black", ls="--", lw=0.8)
-    percent_axis(ax.xaxis, lang, 0)
+    percent_axis(ax.xaxis, lang)
     ax.set_yticks(y, list(rows["scenario"]), fontsize=8)
-    ax.set_xlabel(_("Probability of child labour", lang))
+    ax.set_xlabel(wrap(_("Probability of child labour", lang)))
     return _finish(fig, title, synthetic, lang)

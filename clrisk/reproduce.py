@@ -10,10 +10,12 @@ same manifest byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import platform
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,28 @@ from clrisk.io import write_json
 FORMAT = "clrisk.manifest/1"
 PACKAGES = ("clrisk", "numpy", "pandas", "scipy", "statsmodels", "geopandas", "shapely",
             "pyproj", "matplotlib", "mapclassify", "pyarrow", "babel")
+
+
+# File formats that stamp the time of writing, and how to pin it: GDAL writes the current date
+# into a GeoPackage's metadata tables unless OGR_CURRENT_DATE is set; SOURCE_DATE_EPOCH is the
+# reproducible-builds convention that several writers honour.
+FIXED_ENV = {"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z", "SOURCE_DATE_EPOCH": "946684800"}
+
+
+@contextlib.contextmanager
+def reproducible_environment(env: Mapping[str, str] = FIXED_ENV) -> Iterator[None]:
+    """Within the block, writers that embed a timestamp use a fixed one, so two runs on the
+    same inputs write the same bytes (previous values are restored afterwards)."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from babel.numbers import format_decimal
 
-from clrisk.i18n import _, get_language
+from clrisk.i18n import _, format_number, format_percent, get_language
 
 
 def _lang(lang: str | None) -> str:
@@ -36,8 +35,7 @@ def fmt_number(x: Any, digits: int = 1, lang: str | None = None) -> str:
     """A number with ``digits`` decimals and the locale's separators ("—" when missing)."""
     if _missing(x):
         return "—"
-    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(float(x), format=pattern, locale=_lang(lang))
+    return format_number(float(x), digits, _lang(lang))
 
 
 def fmt_int(x: Any, lang: str | None = None) -> str:
@@ -48,16 +46,10 @@ def fmt_int(x: Any, lang: str | None = None) -> str:
 
 
 def fmt_percent(x: Any, digits: int = 1, lang: str | None = None) -> str:
-    """A proportion (0.123) shown as a percentage ("12.3%", "12,3 %" in French).
-
-    We format the number ourselves and attach the sign with the locale's spacing convention:
-    French puts a (narrow) space before %, English and Spanish (in the region's statistical
-    publications) do not.
-    """
+    """A proportion (0.123) as a percentage in the locale's style ("12.3%", "12,3 %")."""
     if _missing(x):
         return "—"
-    number = fmt_number(float(x) * 100.0, digits, lang)
-    return f"{number}\u202f%" if _lang(lang) == "fr" else f"{number}%"
+    return format_percent(float(x), digits, _lang(lang))
 
 
 def fmt_pp(x: Any, digits: int = 1, lang: str | None = None) -> str:

@@ -160,7 +160,7 @@ def test_summary_is_translated(model):
     np.testing.assert_array_equal(en.to_numpy(), es.to_numpy())
 
 
-def test_json_round_trip_is_exact(model, data):
+def test_json_round_trip_is_exact(model, data, tmp_path):
     text = model.to_json()
     back = RiskModel.from_json(text)
     pd.testing.assert_series_equal(back.params, model.params, check_exact=True)
@@ -173,6 +173,9 @@ def test_json_round_trip_is_exact(model, data):
         assert getattr(back, f) == getattr(model, f), f
     np.testing.assert_array_equal(back.predict(data), model.predict(data))
     assert back.to_json() == text
+    path = model.save(tmp_path / "out" / "model.json")
+    assert path.is_file() and not list(path.parent.glob(".*tmp"))
+    assert RiskModel.load(path).to_json() == text
     with pytest.raises(DataError, match="not a clrisk risk model"):
         RiskModel.from_json('{"params": [1]}')
 

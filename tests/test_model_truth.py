@@ -45,7 +45,7 @@ def _fit(key: str):
     survey = pd.read_csv(folder / profile["files"]["survey"],
                          dtype={c: str for c in ("territory_id", "region_id", "stratum", "psu",
                                                  "household_id", "child_id")})
-    covariates = [c["name"] for c in profile["covariates"]]
+    covariates = [c if isinstance(c, str) else c["name"] for c in profile["covariates"]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # singleton strata are reported, not failures
         model = fit_risk_model(survey, covariates, outcome=profile.get("outcome", "child_labour"),

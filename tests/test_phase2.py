@@ -73,9 +73,10 @@ def test_all_weight_on_capacity_picks_the_capital_all_on_risk_picks_the_riskiest
     assert top.loc[1.0, "territory_id"] == "T1"  # highest risk, level, P(high), children
     # the sensitivity has one rank per candidate per weight, ranks are a permutation
     n = len(sel.criteria)
-    assert len(sel.sensitivity) == 21 * n
+    assert len(sel.sensitivity) == 21 * n  # the team weight (0.4) is on the grid
     for _t, grp in sel.sensitivity.groupby("risk_weight"):
         assert sorted(grp["rank"]) == list(range(1, n + 1))
+    assert sel.sensitivity["risk_weight"].nunique() == 21  # 0.40 is on the grid already
     # the team's weights put 0.4 on risk: the score table and the grid agree at that point
     assert sel.risk_weight == pytest.approx(0.40)
     at = sel.sensitivity[sel.sensitivity["risk_weight"] == 0.4].sort_values("rank")
@@ -188,7 +189,8 @@ def test_profile_markdown_and_html(toy):
     assert "no identifier below the territory" in md  # no micro-areas in the toy data
     assert "Tuxtla" in md  # exclusions from local_definitions.yaml
     html = ch.profile_html(md)
-    assert html.count("<table>") == 3 and "<h2>" in html
+    assert html.count("<table") == 3 and "<h2>" in html
+    assert not ch.profile_html(md, standalone=False).startswith("<!DOCTYPE")
     assert ch.micro_area_column(["territory_id", "ageb"]) == "ageb"
 
 

@@ -51,7 +51,7 @@ def test_profile_labels_used_for_covariates():
 def test_locale_number_formatting():
     assert fmt_number(1234.56, 1, "es") == "1.234,6"
     assert fmt_number(1234.56, 1, "en") == "1,234.6"
-    assert fmt_percent(0.123, 1, "fr") == "12,3\u202f%"
+    assert fmt_percent(0.123, 1, "fr") == "12,3\xa0%"
     assert fmt_percent(0.123, 1, "en") == "12.3%"
     assert fmt_number(float("nan")) == "—"
 

@@ -11,6 +11,7 @@ from clrisk.reproduce import (
     input_files,
     package_versions,
     read_manifest,
+    reproducible_environment,
     sha256_file,
     verify_manifest,
     write_manifest,
@@ -61,3 +62,21 @@ def test_versions_include_python_and_flag_missing():
     v = package_versions(["numpy", "surely-not-a-package-xyz"])
     assert v["python"].count(".") == 2
     assert v["surely-not-a-package-xyz"] == "not installed"
+
+
+def test_geopackage_bytes_are_identical_inside_reproducible_environment(tmp_path, monkeypatch):
+    import os
+    import time
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    monkeypatch.delenv("OGR_CURRENT_DATE", raising=False)
+    gdf = gpd.GeoDataFrame({"territory_id": ["01", "02"]}, geometry=[Point(0, 0), Point(1, 1)],
+                           crs="EPSG:4326")
+    with reproducible_environment():
+        gdf.to_file(tmp_path / "a.gpkg", driver="GPKG", layer="t")
+        time.sleep(1.1)  # GDAL's timestamp has one-second resolution
+        gdf.to_file(tmp_path / "b.gpkg", driver="GPKG", layer="t")
+    assert sha256_file(tmp_path / "a.gpkg") == sha256_file(tmp_path / "b.gpkg")
+    assert "OGR_CURRENT_DATE" not in os.environ  # restored

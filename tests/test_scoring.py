@@ -185,3 +185,16 @@ def test_input_not_modified(census, model):
     before = census.copy()
     score_territories(model, census, batch_size=100)
     pd.testing.assert_frame_equal(census, before)
+
+
+def test_rows_method_equals_patterns(census, model, tmp_path):
+    shuffled = census.sample(frac=1.0, random_state=2)  # territories not in contiguous runs
+    a = score_territories(model, census)
+    b = score_territories(model, shuffled, method="rows", batch_size=500)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-11, atol=1e-14)
+    path = tmp_path / "sorted.parquet"
+    census.sort_values("territory_id").to_parquet(path)  # contiguous runs: reduceat path
+    c = score_territories(model, path, method="rows", batch_size=777)
+    pd.testing.assert_frame_equal(a, c, check_exact=False, rtol=1e-11, atol=1e-14)
+    with pytest.raises(ValueError, match="method"):
+        score_territories(model, census, method="fast")

@@ -58,6 +58,15 @@ def _strip_widget_state(nb: nbformat.NotebookNode) -> None:
     nb.metadata.pop("widgets", None)
 
 
+def _hide_default_parameters(nb: nbformat.NotebookNode) -> None:
+    """Hide the source's default ``parameters`` cell on the page: the cell papermill injects
+    right after it shows the values this page was actually run with."""
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+
+
 def error_outputs(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
     """(cell index, "EName: value") for every error output in an executed notebook."""
     found = []
@@ -116,6 +125,7 @@ def execute(job: Job, start_timeout: int = 60) -> Path:
         raise ChapterError(f"chapter {name} ({job.country}, {job.lang}) could not run: "
                            f"{type(exc).__name__}: {exc}") from exc
     _strip_widget_state(executed)
+    _hide_default_parameters(executed)
     with atomic_path(job.output) as tmp:
         nbformat.write(executed, str(tmp))
     failed.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from clrisk.i18n import _
+from clrisk.i18n import _, get_language
 
 OK, FAIL, NOTE = "✓", "✗", "i"
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     target = args.profile or args.country
     data, report = inspect_country(target, max_census_rows=args.max_census_rows)
-    title = data.profile.name() if data is not None else str(target)
+    title = data.profile.name(get_language()) if data is not None else str(target)
     print(_("Checking {what}").format(what=title), file=out)
     for msg in report.passed:
         print(f"  {OK} {msg}", file=out)

@@ -115,13 +115,21 @@ def guess(columns: list[str], patterns: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def inspect_table(path: Path) -> dict[str, Any]:
+# Roles worth guessing in each kind of file (a census has no weight of the survey, etc.).
+KIND_ROLES = {
+    "survey": tuple(ROLE_PATTERNS),
+    "census": ("weight", "territory_id", "region_id"),
+    "admin_records": ("territory_id",),
+}
+
+
+def inspect_table(path: Path, kind: str = "survey") -> dict[str, Any]:
     from clrisk.data.readers import read_table
 
     table = read_table(path)
     df = table.data
     cols = [str(c) for c in df.columns]
-    roles = guess(cols, ROLE_PATTERNS)
+    roles = guess(cols, {k: v for k, v in ROLE_PATTERNS.items() if k in KIND_ROLES[kind]})
     rest = [c for c in cols if c not in roles.values()]
     return {"path": path, "columns": cols, "rows": len(df),
             "describe": {c: describe_column(df[c], table.value_labels.get(c)) for c in cols},
@@ -277,11 +285,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if target.exists() and not args.force:
         raise data_error(target, _("the profile already exists"),
                          _("choose another --out, or pass --force to overwrite it"))
-    survey = inspect_table(Path(args.survey)) if args.survey else None
-    census = inspect_table(Path(args.census)) if args.census else None
+    survey = inspect_table(Path(args.survey), "survey") if args.survey else None
+    census = inspect_table(Path(args.census), "census") if args.census else None
     geo = inspect_geo(Path(args.territories))
-    admin = (inspect_table(Path(args.admin_records)) if getattr(args, "admin_records", None)
-             else None)
+    admin = (inspect_table(Path(args.admin_records), "admin_records")
+             if getattr(args, "admin_records", None) else None)
     text = build_profile_text(survey, census, geo, admin, target)
     with atomic_write(target) as fh:
         fh.write(text)

@@ -146,7 +146,9 @@ def _read_mapped(profile: Profile, kind: str, report: Report) -> tuple[pd.DataFr
 
 
 def _all_text(s: pd.Series) -> bool:
-    return bool(s.map(lambda v: v is None or isinstance(v, str) or v != v).all())
+    if pd.api.types.is_string_dtype(s) and not pd.api.types.is_object_dtype(s):
+        return True
+    return bool(all(v is None or isinstance(v, str) or v != v for v in pd.unique(s)))
 
 
 def _canonical_columns(profile: Profile, kind: str, df: pd.DataFrame,

@@ -44,14 +44,16 @@ def _missing_column(path: Path, where: str, col: str, df: pd.DataFrame) -> DataE
 
 
 def _code_text(s: pd.Series) -> pd.Series:
-    """Codes as text without a trailing '.0' (Stata/SPSS store codes as floats)."""
+    """Codes as text without a trailing '.0' (Stata/SPSS store codes as floats).
+
+    Computed once per distinct value (censuses repeat a few hundred codes a million times).
+    """
     def one(v: Any) -> Any:
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return None
         if isinstance(v, float | np.floating) and float(v).is_integer():
             return str(int(v))
         return str(v).strip()
-    return s.map(one).astype(object)
+    table = {u: one(u) for u in pd.unique(s.dropna())}
+    return s.map(table).astype(object).where(s.notna(), None)
 
 
 def build_id(df: pd.DataFrame, spec: dict[str, Any], target: str, path: Path,
@@ -110,15 +112,19 @@ def recode(df: pd.DataFrame, rule: dict[str, Any], path: Path, where: str,
     has_default = "default" in rule
     if "map" in rule:
         lookup = {_norm_key(k): v for k, v in rule["map"].items()}
-        keys = x.map(lambda v: None if pd.isna(v) else _norm_key(v))
-        mapped = keys.map(lambda k: lookup.get(k, np.nan) if k is not None else np.nan)
-        unmapped = present & ~keys.map(lambda k: k in lookup if k is not None else True)
+        uniq = pd.unique(x.dropna())
+        value_of = {u: lookup[_norm_key(u)] for u in uniq if _norm_key(u) in lookup}
+        missing_codes = [u for u in uniq if _norm_key(u) not in lookup]
+        mapped = x.map(value_of) if value_of else pd.Series(np.nan, index=x.index)
+        unmapped = x.isin(missing_codes) & present
+        outputs = list(value_of.values())
     else:
         num = pd.to_numeric(x, errors="coerce")
         cut = pd.cut(num, bins=rule["bins"], labels=rule.get("labels"),
                      right=bool(rule.get("right", False)))
         mapped = cut.astype(object).where(cut.notna(), np.nan)
         unmapped = present & cut.isna()
+        outputs = list(cut.cat.categories)
     if unmapped.any() and not has_default:
         labels = value_labels.get(src, {})
         values = []
@@ -136,12 +142,13 @@ def recode(df: pd.DataFrame, rule: dict[str, Any], path: Path, where: str,
             column=src, rows=_rows(unmapped))
     if unmapped.any():
         mapped = mapped.where(~unmapped, rule["default"])
-    return pd.to_numeric(mapped) if _all_numeric(mapped) else mapped.astype(object)
+        outputs.append(rule["default"])
+    return pd.to_numeric(mapped) if _all_numeric(outputs) else mapped.astype(object)
 
 
-def _all_numeric(s: pd.Series) -> bool:
-    vals = s.dropna()
-    return bool(len(vals)) and all(
+def _all_numeric(values: list[Any]) -> bool:
+    vals = [v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))]
+    return bool(vals) and all(
         isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
         for v in vals)
 

@@ -294,12 +294,13 @@ def write_national_sample(country_key: str | Path, out_dir: str | Path,
 
     # territories: projected Shapefile, id and names under national column names
     crs = canon.profile.projected_crs or "EPSG:32718"
-    terr = canon.territories[["territory_id", "name", "region_id", "geometry"]].rename(
-        columns={"territory_id": "IDDIST", "name": "NOMBDIST", "region_id": "IDDPTO"})
+    names = {"territory_id": "IDDIST", "name": "NOMBDIST", "region_id": "IDDPTO",
+             "region_name": "NOMBDPTO"}
+    keep = [c for c in names if c in canon.territories.columns]
+    terr = canon.territories[keep + ["geometry"]].rename(columns=names)
     terr.to_crs(crs).to_file(out / "distritos.shp", driver="ESRI Shapefile", encoding="utf-8")
     files["territories"] = "distritos.shp"
-    mapping["territories"] = {"rename": {"IDDIST": "territory_id", "NOMBDIST": "name",
-                                         "IDDPTO": "region_id"}}
+    mapping["territories"] = {"rename": {names[c]: c for c in keep}}
     prof["crs"] = crs
 
     if canon.survey is not None and canon.census is not None:

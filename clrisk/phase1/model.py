@@ -24,6 +24,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,7 @@ from scipy import stats
 
 from clrisk.errors import DataError, ModelError, data_error, describe_rows
 from clrisk.i18n import _
+from clrisk.io import atomic_write
 
 LONELY_PSU_POLICIES = ("adjust", "remove", "certainty", "average", "fail")
 CONST = "const"
@@ -234,11 +236,12 @@ def _check_estimable(x: np.ndarray, y: np.ndarray, w: np.ndarray, covariates: li
                          "single value in the survey (no variance), so their effect cannot be "
                          "estimated. Fix: drop them from the covariate list")
     # collinearity on standardised columns (scale-free), with the constant
+    # (eigen-decomposition of the weighted Gram matrix: k × k, cheap for any n)
     zs = (z - mean) / np.sqrt(var)
-    xs = np.column_stack([np.ones(len(y)), zs]) * np.sqrt(wn)[:, None]
-    _, sv, vt = np.linalg.svd(xs, full_matrices=False)
-    tol = sv[0] * max(xs.shape) * np.finfo(float).eps * 1e3
-    null = vt[sv <= tol]
+    xs = np.column_stack([np.ones(len(y)), zs])
+    gram = (xs * wn[:, None]).T @ xs
+    lam, vecs = np.linalg.eigh(gram)
+    null = vecs[:, lam <= lam.max() * 1e-11].T
     if null.size:
         names = [CONST, *covariates]
         involved = sorted({names[j] for v in null for j in np.flatnonzero(np.abs(v) > 1e-6)}
@@ -401,24 +404,28 @@ def _average_marginal_effects(x: np.ndarray, y: np.ndarray, w: np.ndarray, p: np
     wsum = w.sum()
     beta_infl = (x * (w * (y - p))[:, None]) @ a_inv  # n × k: influence of each child on β̂
     k = x.shape[1]
+    eta = x @ beta
     ame = np.empty(k - 1)
-    infl = np.empty((x.shape[0], k - 1))
+    grads = np.empty((k, k - 1))
+    sample_part = np.empty((x.shape[0], k - 1))
     for j in range(1, k):
         if _is_binary(x[:, j]):
-            x1 = x.copy()
-            x1[:, j] = 1.0
-            x0 = x.copy()
-            x0[:, j] = 0.0
-            p1, p0 = _expit(x1 @ beta), _expit(x0 @ beta)
+            # x with column j set to 1 and to 0, without copying x
+            p1 = _expit(eta + beta[j] * (1.0 - x[:, j]))
+            p0 = _expit(eta - beta[j] * x[:, j])
             m = p1 - p0
-            grad = (w * p1 * (1 - p1)) @ x1 - (w * p0 * (1 - p0)) @ x0
+            a1, a0 = w * p1 * (1.0 - p1), w * p0 * (1.0 - p0)
+            grad = (a1 - a0) @ x
+            grad[j] = a1.sum()
         else:
             d = p * (1.0 - p)
             m = beta[j] * d
             grad = beta[j] * ((w * d * (1.0 - 2.0 * p)) @ x)
             grad[j] += w @ d
         ame[j - 1] = w @ m / wsum
-        infl[:, j - 1] = w * (m - ame[j - 1]) / wsum + beta_infl @ (grad / wsum)
+        grads[:, j - 1] = grad / wsum
+        sample_part[:, j - 1] = w * (m - ame[j - 1]) / wsum
+    infl = sample_part + beta_infl @ grads
     v = design.variance_of_total(infl)
     return ame, np.sqrt(np.clip(np.diag(v), 0.0, None))
 
@@ -517,7 +524,14 @@ class RiskModel:
 
     # -- tables -----------------------------------------------------------------------
     def odds_ratios(self, alpha: float = 0.05, dist: str = "t") -> pd.DataFrame:
-        """exp(β) with Wald CIs and two-sided p-values (t with ``df_t`` by default, as R)."""
+        """exp(β) with Wald CIs and two-sided p-values.
+
+        Default ``dist="t"``: Student's t with ``df_t`` = #PSU − #strata + 1 − k for both the
+        p-values and the intervals. This is exactly R ``survey`` 4.1.1: ``summary.svyglm`` uses t
+        on ``df.residual`` and ``confint.svyglm`` (Wald) converts the level through the same t
+        (older survey versions and ``confint.default`` used the normal; pass ``dist="normal"``
+        for that, or for Stata-like normal intervals). With ``df_t ≤ 0`` the normal is used.
+        """
         crit, ref = self._crit(alpha, dist)
         b, se = self.params, self.bse
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -574,6 +588,18 @@ class RiskModel:
             "ame_se": None if self.ame_se is None else [float(v) for v in self.ame_se],
         }
         return json.dumps(doc, indent=1)
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_json` to ``path`` atomically (never a half-written model file)."""
+        with atomic_write(path) as fh:
+            fh.write(self.to_json())
+            fh.write("\n")
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RiskModel:
+        """Read a model written by :meth:`save`."""
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
 
     @classmethod
     def from_json(cls, text: str) -> RiskModel:

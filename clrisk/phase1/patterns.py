@@ -182,7 +182,7 @@ def iter_census(census: pd.DataFrame | str | Path, covariates: Sequence[str], *,
             codes, values = _territory_codes(chunk.column(TERRITORY_ID), offset, src)
             cols = [chunk.column(c) for c in covariates]
             wcol = chunk.column(weight) if weight else None
-        X = np.empty((n, len(covariates)), dtype=np.float64)
+        X = np.empty((n, len(covariates)), dtype=np.float64, order="F")
         for j, (name, col) in enumerate(zip(covariates, cols, strict=True)):
             X[:, j] = _numeric(col, name, offset, src)
         if wcol is None:
@@ -192,7 +192,7 @@ def iter_census(census: pd.DataFrame | str | Path, covariates: Sequence[str], *,
             if (w < 0).any():
                 raise data_error(src, "negative census weights", "census weights must be "
                                  ">= 0", weight, np.flatnonzero(w < 0) + offset + 1)
-        yield Batch(offset, codes, values, X + 0.0, w)  # + 0.0 turns -0.0 into 0.0
+        yield Batch(offset, codes, values, X, w)
         offset += n
     if offset == 0:
         raise data_error(src, "the census has no rows", "check the census file and the "
@@ -268,8 +268,9 @@ def collapse_census(census: pd.DataFrame | str | Path, covariates: Sequence[str]
     terr_index: dict[str, int] = {}
     coders = [_ColumnCoder(c, max_levels) for c in covariates]
     shifts = np.zeros(len(covariates), dtype=np.int64)
-    pat_codes = np.zeros((0, len(covariates)), dtype=np.int64)  # global pattern -> codes
-    pat_keys = pd.Index(np.zeros(0, dtype=np.int64))
+    code_parts: list[np.ndarray] = []  # codes of the global patterns, in id order
+    sorted_keys = np.zeros(0, dtype=np.int64)  # pattern keys sorted, with their ids
+    sorted_ids = np.zeros(0, dtype=np.int64)
     parts: list[sp.coo_matrix] = []
     n_rows = 0
     for batch in iter_census(census, covariates, weight=weight, batch_size=batch_size):
@@ -282,39 +283,54 @@ def collapse_census(census: pd.DataFrame | str | Path, covariates: Sequence[str]
         new_shifts = _shifts(coders)
         if not np.array_equal(new_shifts, shifts):  # a covariate gained values: re-key
             shifts = new_shifts
-            pat_keys = pd.Index(_keys(pat_codes, shifts))
+            if code_parts:
+                code_parts = [np.vstack(code_parts)]
+                all_keys = _keys(code_parts[0], shifts)
+                sorted_ids = np.argsort(all_keys, kind="stable")
+                sorted_keys = all_keys[sorted_ids]
         key = _keys(codes, shifts)
         local, uniq = pd.factorize(key)
-        gid = pat_keys.get_indexer(uniq)
-        new = np.flatnonzero(gid < 0)
+        pos = np.searchsorted(sorted_keys, uniq)
+        found = pos < len(sorted_keys)
+        found[found] = sorted_keys[pos[found]] == uniq[found]
+        gid = np.where(found, sorted_ids[np.minimum(pos, max(len(sorted_ids) - 1, 0))]
+                       if len(sorted_ids) else -1, -1)
+        new = np.flatnonzero(~found)
         if len(new):
             first = np.empty(len(uniq), dtype=np.int64)
             first[local[::-1]] = np.arange(len(local) - 1, -1, -1)
-            gid[new] = len(pat_keys) + np.arange(len(new))
-            pat_codes = np.vstack([pat_codes, codes[first[new]]])
-            pat_keys = pat_keys.append(pd.Index(uniq[new]))
-            if len(pat_keys) > max_patterns:
+            n_known = len(sorted_keys)
+            gid[new] = n_known + np.arange(len(new))
+            code_parts.append(codes[first[new]])
+            order = np.argsort(uniq[new])
+            ins = np.searchsorted(sorted_keys, uniq[new][order])
+            sorted_keys = np.insert(sorted_keys, ins, uniq[new][order])
+            sorted_ids = np.insert(sorted_ids, ins, gid[new][order])
+            if len(sorted_keys) > max_patterns:
                 raise TooManyPatterns(f"{src}: more than {max_patterns} covariate patterns")
         m = sp.csr_matrix((batch.weights, (tmap[batch.territory_codes], gid[local])),
-                          shape=(len(terr_index), len(pat_keys)))
+                          shape=(len(terr_index), len(sorted_keys)))
         m.sum_duplicates()
         parts.append(m.tocoo())
         n_rows += len(batch.weights)
         if progress is not None:
             progress(len(batch.weights))
-    shape = (len(terr_index), len(pat_keys))
-    acc = sp.csr_matrix((np.concatenate([p.data for p in parts]),
-                         (np.concatenate([p.row for p in parts]),
-                          np.concatenate([p.col for p in parts]))), shape=shape)
-    acc.sum_duplicates()
+    pat_codes = np.vstack(code_parts) if code_parts else np.zeros((0, len(coders)), np.int64)
     values = [c.values for c in coders]
     patterns = np.column_stack([values[j][pat_codes[:, j]] for j in range(len(coders))]) \
-        if coders else np.zeros((len(pat_keys), 0))
+        if coders else np.zeros((len(pat_codes), 0))
     tids = np.array(list(terr_index), dtype=object)
     t_order = np.argsort(tids.astype(str), kind="stable")
     p_order = np.lexsort(patterns.T[::-1]) if patterns.shape[1] else np.arange(len(patterns))
-    counts = acc[t_order][:, p_order].tocsr()
-    counts.sort_indices()
+    t_rank = np.empty_like(t_order)
+    t_rank[t_order] = np.arange(len(t_order))
+    p_rank = np.empty_like(p_order)
+    p_rank[p_order] = np.arange(len(p_order))
+    counts = sp.csr_matrix((np.concatenate([p.data for p in parts]),
+                            (t_rank[np.concatenate([p.row for p in parts])],
+                             p_rank[np.concatenate([p.col for p in parts])])),
+                           shape=(len(tids), len(patterns)))
+    counts.sum_duplicates()
     counts.eliminate_zeros()
     table = PatternTable(covariates, tids[t_order], patterns[p_order], counts, n_rows,
                          weight is not None, src)

@@ -83,36 +83,55 @@ def _frame(tids: np.ndarray, N: np.ndarray, S: np.ndarray, G: np.ndarray, V: np.
     return out.sort_values(TERRITORY_ID, kind="stable").reset_index(drop=True)
 
 
+def territory_sums(t: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
+    """Per-territory column sums of ``values`` (rows x j) for territory codes ``t`` in [0, m).
+
+    Census files are usually ordered by territory; then each territory is a run of rows and
+    ``np.add.reduceat`` sums all columns in one pass. Otherwise one weighted bincount per
+    column."""
+    out = np.zeros((m, values.shape[1]))
+    if len(t) == 0:
+        return out
+    starts = np.flatnonzero(np.diff(t)) + 1
+    run_t = t[np.concatenate([[0], starts])]
+    if len(np.unique(run_t)) == len(run_t):  # each territory is one contiguous run
+        out[run_t] = np.add.reduceat(values, np.concatenate([[0], starts]), axis=0)
+    else:
+        for j in range(values.shape[1]):
+            out[:, j] = np.bincount(t, weights=values[:, j], minlength=m)
+    return out
+
+
 def _score_rows(model_covs: Sequence[str], beta: np.ndarray, V: np.ndarray, census: Any,
                 weight: str | None, batch_size: int) -> pd.DataFrame:
-    """Exact per-territory sums accumulated row by row (fallback for many patterns)."""
+    """Exact per-territory sums accumulated row by row (no collapsing)."""
     index: dict[str, int] = {}
     k = len(beta)
-    N = np.zeros(0)
-    S = np.zeros(0)
-    G = np.zeros((0, k))
+    acc = np.zeros((0, k + 2))  # columns: N, S, G (k)
     for b in iter_census(census, model_covs, weight=weight, batch_size=batch_size):
         tmap = np.fromiter((index.setdefault(v, len(index)) for v in b.territory_values),
                            dtype=np.int64, count=len(b.territory_values))
         t = tmap[b.territory_codes]
         m = len(index)
-        N, S = np.pad(N, (0, m - len(N))), np.pad(S, (0, m - len(S)))
-        G = np.pad(G, ((0, m - G.shape[0]), (0, 0)))
-        Xd = np.column_stack([np.ones(len(t)), b.X])
-        p = expit(Xd @ beta)
-        N += np.bincount(t, weights=b.weights, minlength=m)
-        S += np.bincount(t, weights=b.weights * p, minlength=m)
+        acc = np.pad(acc, ((0, m - acc.shape[0]), (0, 0)))
+        p = expit(beta[0] + b.X @ beta[1:])
         wv = b.weights * p * (1.0 - p)
-        for j in range(k):
-            G[:, j] += np.bincount(t, weights=wv * Xd[:, j], minlength=m)
+        vals = np.empty((len(t), k + 2))
+        vals[:, 0] = b.weights
+        vals[:, 1] = b.weights * p
+        vals[:, 2] = wv
+        vals[:, 3:] = b.X * wv[:, None]
+        acc += territory_sums(t, vals, m)
     tids = np.array(list(index), dtype=object)
+    N, S, G = acc[:, 0], acc[:, 1], acc[:, 2:]
     check_children(tids, N, source_name(census))
     return _frame(tids, N, S, G / N[:, None], V, weight is not None)
 
 
 def score_territories(model: Any, census: Census, batch_size: int = DEFAULT_BATCH_SIZE,
                       weight: str | None = None, *, territory_ids: Sequence[str] | None = None,
-                      max_patterns: int = DEFAULT_MAX_PATTERNS) -> pd.DataFrame:
+                      max_patterns: int = DEFAULT_MAX_PATTERNS, method: str = "patterns"
+                      ) -> pd.DataFrame:
     """Mean probability of child labour per territory, with delta-method 95% CIs.
 
     ``census`` is a DataFrame, a path to a Parquet file (streamed in ``batch_size`` rows, only
@@ -124,8 +143,21 @@ def score_territories(model: Any, census: Census, batch_size: int = DEFAULT_BATC
     Returns columns territory_id, children, mean_probability, expected_children, ci_low,
     ci_high, se, sorted by territory_id. The CI is p +/- 1.96 se on the probability scale,
     clipped to [0, 1].
+
+    ``method="patterns"`` (default) collapses the census to its pattern table first (the table
+    can be kept with :func:`collapse_census` and reused by classification and factor weights);
+    ``method="rows"`` accumulates the exact per-territory sums row by row in one pass, which is
+    cheaper when scoring is the only step and almost every child has its own pattern. Both give
+    the same numbers (to rounding).
     """
+    if method not in ("patterns", "rows"):
+        raise ValueError(f"method must be 'patterns' or 'rows', not {method!r}")
     covs, beta, V = model_arrays(model)
+    if method == "rows" and not isinstance(census, PatternTable):
+        out = _score_rows(covs, beta, V, census, weight, batch_size)
+        if territory_ids is not None:
+            check_coverage(out, territory_ids, source_name(census))
+        return out
     try:
         table = census if isinstance(census, PatternTable) else collapse_census(
             census, covs, weight=weight, batch_size=batch_size, max_patterns=max_patterns)

@@ -224,8 +224,11 @@ def profile_markdown(facts: Mapping[str, Any], comp: pd.DataFrame, factors: pd.D
     return "\n".join(lines) + "\n"
 
 
-def profile_html(markdown_text: str) -> str:
-    """A minimal, printable HTML page from the markdown profile (headings, tables, emphasis)."""
+def profile_html(markdown_text: str, standalone: bool = True) -> str:
+    """A minimal, printable HTML page from the markdown profile (headings, tables, emphasis).
+
+    ``standalone=False`` returns only the body fragment (to display inside a notebook page).
+    """
     body: list[str] = []
     table: list[str] = []
 
@@ -233,7 +236,8 @@ def profile_html(markdown_text: str) -> str:
         if table:
             rows = [r.strip().strip("|").split(" | ") for r in table if not r.startswith("| ---")]
             head, *rest = rows
-            body.append("<table><thead><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head)
+            body.append('<table class="clrisk-table"><thead><tr>'
+                        + "".join(f"<th>{html.escape(c)}</th>" for c in head)
                         + "</tr></thead><tbody>" + "".join(
                             "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
                             for r in rest) + "</tbody></table>")
@@ -257,6 +261,8 @@ def profile_html(markdown_text: str) -> str:
                 text = f"<em>{text[1:-1]}</em>"
             body.append(f"<p>{text}</p>")
     flush()
+    if not standalone:
+        return f'<div class="clrisk-profile">{"".join(body)}</div>'
     style = ("body{font-family:sans-serif;max-width:50em;margin:auto}"
              "table{border-collapse:collapse;margin:.5em 0}"
              "td,th{border:1px solid #999;padding:.2em .5em;text-align:left}")

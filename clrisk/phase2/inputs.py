@@ -87,17 +87,26 @@ def finish_factors(frame: pd.DataFrame) -> pd.DataFrame:
             .reset_index(drop=True))
 
 
-def from_country(data: Any, *, draws: int = 100, seed: int = 2019) -> RiskInputs:
-    """Run the Phase I pieces Phase II needs on a loaded country (``clrisk.load_country``).
+def from_country(data: Any, *, draws: int | None = None, seed: int | None = None
+                 ) -> RiskInputs:
+    """Run Phase I on a loaded country (``clrisk.load_country``) and adapt it for Phase II.
 
-    With the risk model: fit on the survey, score the census, classify (with P(top level) from
-    ``draws`` coefficient draws) and compute instrument 2. Without it: the IVTI.
+    Uses :func:`clrisk.pipeline.run_country` — the same call, draws and seed as the Phase I
+    chapters and ``clrisk run``, so the numbers in Phase II match theirs. With the risk model:
+    territory probabilities, levels, P(top level) and instrument 2; without it: the IVTI.
     """
-    prof = data.profile
-    if prof.has_risk_model and data.survey is not None and (
-            data.census is not None or data.census_path is not None):
-        return _from_model(data, draws=draws, seed=seed)
-    return _from_ivti(data)
+    from clrisk.errors import data_error
+    from clrisk.pipeline import DEFAULT_DRAWS, DEFAULT_SEED, run_country
+
+    result = run_country(data, draws=draws or DEFAULT_DRAWS,
+                         seed=DEFAULT_SEED if seed is None else seed)
+    if result.territories is not None and result.factor_weights is not None:
+        return _from_model(data, result)
+    if result.ivti is not None:
+        return _from_ivti(data, result.ivti)
+    raise data_error(getattr(data.profile, "path", None), "neither the risk model nor the IVTI "
+                     "could be computed", "give the country a survey and a census, or "
+                     "administrative records with IVTI indicators (profile.yaml instruments)")
 
 
 def _territory_info(data: Any) -> pd.DataFrame:
@@ -123,34 +132,17 @@ def _labels(prof: Any, names: list[str]) -> dict[str, str]:
     return out
 
 
-def _from_model(data: Any, *, draws: int, seed: int) -> RiskInputs:
-    from clrisk.phase1.classify import classify_risk
-    from clrisk.phase1.factors import factor_weights
-    from clrisk.phase1.model import fit_risk_model
-    from clrisk.phase1.scoring import score_territories
-
+def _from_model(data: Any, result: Any) -> RiskInputs:
     prof = data.profile
-    design = prof.design or {}
-    model = fit_risk_model(data.survey, prof.covariates, outcome=prof.outcome,
-                           weight=design.get("weight", "weight"),
-                           strata=design.get("stratum", "stratum"),
-                           psu=design.get("psu", "psu"))
-    census = data.census if data.census is not None else data.census_path
-    cweight = "weight" if (isinstance(census, pd.DataFrame) and "weight" in census.columns) \
-        else None
-    scores = score_territories(model, census, weight=cweight)
     levels = prof.risk_levels or {}
-    k = int(levels.get("k", 3))
-    classified = classify_risk(scores, method=levels.get("method", "quantiles"), k=k,
-                               cutoffs=levels.get("cutoffs"), model=model, census=census,
-                               weight=cweight, draws=draws, seed=seed)
+    k = int(levels.get("k", result.territories["risk_level"].max()))
     risk = _territory_info(data).merge(
-        classified.rename(columns={"mean_probability": "risk_score"}), on="territory_id",
-        how="inner")
-    fw = factor_weights(model, census, prof.factors, sectors=prof.factor_sectors,
-                        weight=cweight)
+        result.territories.drop(columns=["name", "region_id"], errors="ignore")
+        .rename(columns={"mean_probability": "risk_score"}), on="territory_id", how="inner")
+    fw = result.factor_weights.copy()
     labels = _labels(prof, sorted(fw["factor"].unique()))
     fw["label"] = fw["factor"].map(labels)
+    census = data.census if data.census is not None else data.census_path
     ccols = (tuple(census.columns) if isinstance(census, pd.DataFrame)
              else _parquet_columns(census))
     return RiskInputs("risk_model", finish_risk(risk, "risk_model", k), finish_factors(fw),
@@ -166,24 +158,17 @@ def _parquet_columns(path: Any) -> tuple[str, ...]:
         return ()
 
 
-def _from_ivti(data: Any) -> RiskInputs:
-    from clrisk.ivti import ivti_contributions, vulnerability_index
+def _from_ivti(data: Any, table: pd.DataFrame) -> RiskInputs:
+    from clrisk.ivti import ivti_contributions
 
     prof = data.profile
-    spec = prof.ivti or {}
-    levels = prof.risk_levels or {}
-    k = int(levels.get("k", 3))
-    method = levels.get("method", "quantiles")
-    table = vulnerability_index(data.admin_records, prof.ivti_indicator_specs,
-                                dimension_weights=spec.get("dimension_weights"), k=k,
-                                classify_method=method if method != "fixed" else "quantiles")
+    k = int((prof.risk_levels or {}).get("k", table["risk_level"].max()))
     risk = _territory_info(data).merge(table.rename(columns={"ivti": "risk_score"}),
                                        on="territory_id", how="inner")
     children = _children_column(data.admin_records)
     if children is not None:
         risk["children"] = risk["territory_id"].map(children)
-    contrib = ivti_contributions(table)
-    factors = _ivti_factors(contrib, prof)
+    factors = _ivti_factors(ivti_contributions(table), prof)
     return RiskInputs("ivti", finish_risk(risk, "ivti", k), finish_factors(factors),
                       data.territories, data.services, bool(prof.synthetic), ())
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from clrisk.i18n import _
 from clrisk.phase2.liaison import sector_label
+from clrisk.phase2.selection import criterion_label
 
 SYNTHETIC_NOTE = "Sample data: synthetic, for demonstration only."
 
@@ -58,16 +59,6 @@ def choropleth(geo: Any, values: pd.DataFrame, column: str, *, ax: Any = None,
 
 
 # --- step 1: selection ------------------------------------------------------------------------
-
-def criterion_label(code: str) -> str:
-    labels = {"risk_level": _("Risk level"), "risk_score": _("Risk score"),
-              "p_high": _("Probability of high risk"),
-              "expected_children": _("Expected children in child labour"),
-              "institutional_capacity": _("Institutional capacity"),
-              "political_interest": _("Political interest"),
-              "time_available": _("Time available")}
-    return labels.get(code, code.replace("_", " "))
-
 
 def plot_selection_scores(scored: pd.DataFrame, synthetic: bool = True) -> Any:
     """Horizontal stacked bars: each candidate's score split into criterion contributions."""

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from clrisk.errors import data_error
+from clrisk.i18n import _
 from clrisk.phase2 import worksheets as ws
 
 RISK_CRITERIA = ("risk_level", "risk_score", "p_high", "expected_children")
@@ -241,3 +242,61 @@ def switch_points(top: pd.DataFrame) -> pd.DataFrame:
     """Rows of ``top_choices`` where the first-ranked territory changes (compact summary)."""
     changed = top["territory_id"].ne(top["territory_id"].shift())
     return top.loc[changed].reset_index(drop=True)
+
+
+def criterion_label(code: str) -> str:
+    """Translated name of a criterion (team-added criteria show their column name)."""
+    labels = {"risk_level": _("Risk level"), "risk_score": _("Risk score"),
+              "p_high": _("Probability of high risk"),
+              "expected_children": _("Expected children in child labour"),
+              "institutional_capacity": _("Institutional capacity"),
+              "political_interest": _("Political interest"),
+              "time_available": _("Time available")}
+    return labels.get(code, code.replace("_", " "))
+
+
+def weights_table(weights: Mapping[str, float]) -> pd.DataFrame:
+    """The team's weights, model-risk criteria first, as a display table."""
+    order = [c for c in RISK_CRITERIA if c in weights] + [c for c in weights
+                                                          if c not in RISK_CRITERIA]
+    return pd.DataFrame({
+        _("Criterion"): [criterion_label(c) for c in order],
+        _("Source"): [_("model (Phase I)") if c in RISK_CRITERIA else _("team rating (1–5)")
+                      for c in order],
+        _("Weight"): [round(float(weights[c]), 3) for c in order],
+    })
+
+
+def selection_table(scored: pd.DataFrame, model: bool = True) -> pd.DataFrame:
+    """Ranked candidates with their raw criteria and score, translated headers."""
+    ratings = [c for c in scored.columns if c not in (
+        "rank", "territory_id", "name", "region_id", "risk_level", "risk_label", "risk_score",
+        "p_top", "expected_children", "score") and not c.startswith("w_")]
+    out = pd.DataFrame({_("Rank"): scored["rank"],
+                        _("Territory"): scored["name"].astype(str) + " ("
+                        + scored["territory_id"].astype(str) + ")",
+                        _("Risk level"): scored["risk_label"]})
+    if model:
+        out[_("Probability of child labour (%)")] = (100 * scored["risk_score"]).round(1)
+        out[_("Probability of high risk")] = scored["p_top"].round(2)
+        out[_("Expected children in child labour")] = scored["expected_children"].round(0)
+    else:
+        out[_("Child labour vulnerability index (IVTI)")] = scored["risk_score"].round(3)
+    for c in ratings:
+        out[criterion_label(c)] = scored[c].astype(int)
+    out[_("Selection score (0–1)")] = scored["score"].round(3)
+    return out
+
+
+def top_choices_table(top: pd.DataFrame, current: float) -> pd.DataFrame:
+    """Top choice at a few weight sets (0, .25, .5, .75, 1 on risk) and at the team's."""
+    grid = sorted({0.0, 0.25, 0.5, 0.75, 1.0, round(float(current), 4)})
+    rows = top[top["risk_weight"].round(4).isin(grid)]
+    return pd.DataFrame({
+        _("Weight on model risk"): rows["risk_weight"].round(2).to_numpy(),
+        _("Weight on the team's criteria"): (1 - rows["risk_weight"]).round(2).to_numpy(),
+        _("First-ranked territory"): (rows["name"].astype(str) + " ("
+                                      + rows["territory_id"].astype(str) + ")").to_numpy(),
+        _("Score"): rows["score"].round(3).to_numpy(),
+        _("Lead over the second"): rows["margin"].round(3).to_numpy(),
+    })

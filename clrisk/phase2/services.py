@@ -83,34 +83,51 @@ def factor_coverage(services: pd.DataFrame, factors: pd.DataFrame, territory_id:
     child labour, when given), ``unmet`` = max(children − capacity, 0).
     """
     tid = str(territory_id)
-    fac = factors[factors["territory_id"].astype(str) == tid].sort_values("rank")
+    fac = factors[factors["territory_id"].astype(str) == tid]
     svc = services[services["territory_id"].astype(str) == tid]
-    rows = []
-    for f in fac.itertuples(index=False):
-        if match == "sector":
-            hit = svc.loc[(svc["sector"] == f.sector).astype(bool)]
-        else:
-            hit = svc.loc[svc["factors"].map(lambda t, name=f.factor: name in t).astype(bool)]
-        capacity = float(hit["capacity"].sum())
-        children = float(f.children) if pd.notna(f.children) else np.nan
-        coverage = capacity / children if np.isfinite(children) and children > 0 else np.nan
-        if hit.empty:
-            status = "no_service"
-        elif not np.isfinite(children):
-            status = "no_estimate"
-        else:
-            status = "covered" if capacity >= children else "insufficient"
-        rows.append({"rank": int(f.rank), "factor": f.factor, "label": f.label,
-                     "sector": f.sector, "share": float(f.share), "children": children,
-                     "n_services": len(hit), "services": "; ".join(sorted(hit["service"])),
-                     "capacity": capacity, "coverage": coverage,
-                     "coverage_expected": capacity / expected
-                     if expected is not None and np.isfinite(expected) and expected > 0 else np.nan,
-                     "unmet": max(children - capacity, 0.0) if np.isfinite(children) else np.nan,
-                     "status": status})
-    return pd.DataFrame(rows, columns=["rank", "factor", "label", "sector", "share", "children",
-                                       "n_services", "services", "capacity", "coverage",
-                                       "coverage_expected", "unmet", "status"])
+    out = coverage_all(svc, fac, match=match).drop(columns="territory_id")
+    exp = float(expected) if expected is not None else np.nan
+    out["coverage_expected"] = out["capacity"] / exp if np.isfinite(exp) and exp > 0 else np.nan
+    return out[["rank", "factor", "label", "sector", "share", "children", "n_services",
+                "services", "capacity", "coverage", "coverage_expected", "unmet", "status"]]
+
+
+def coverage_all(services: pd.DataFrame, factors: pd.DataFrame, *, match: str = "factor"
+                 ) -> pd.DataFrame:
+    """Vectorised coverage of every territory × factor (see :func:`factor_coverage`).
+
+    Why vectorised: the map of coverage gaps needs all territories at once; a join of the
+    services (exploded by the factors they list, or by sector) onto the factor table costs
+    milliseconds where a loop over territories costs seconds.
+    """
+    fac = factors.copy()
+    fac["territory_id"] = fac["territory_id"].astype(str)
+    svc = services.copy()
+    svc["territory_id"] = svc["territory_id"].astype(str)
+    key = "sector"
+    if match != "sector":
+        svc = svc.assign(factor=svc["factors"].map(list)).explode("factor")
+        svc = svc[svc["factor"].notna()]
+        key = "factor"
+    agg = (svc.groupby(["territory_id", key], sort=True)
+           .agg(n_services=("service", "size"), capacity=("capacity", "sum"),
+                services=("service", lambda v: "; ".join(sorted(v))))
+           .reset_index())
+    out = fac.merge(agg, on=["territory_id", key], how="left")
+    out["n_services"] = out["n_services"].fillna(0).astype(int)
+    out["capacity"] = out["capacity"].fillna(0.0).astype(float)
+    out["services"] = out["services"].fillna("")
+    children = out["children"].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["coverage"] = np.where(children > 0, out["capacity"] / children, np.nan)
+    out["unmet"] = (children - out["capacity"]).clip(lower=0.0)
+    out["status"] = np.select(
+        [out["n_services"] == 0, children.isna(), out["capacity"] >= children],
+        ["no_service", "no_estimate", "covered"], default="insufficient")
+    out["rank"] = out["rank"].astype(int)
+    out["share"] = out["share"].astype(float)
+    out["children"] = children
+    return out.sort_values(["territory_id", "rank"]).reset_index(drop=True)
 
 
 def coverage_gaps(coverage: pd.DataFrame) -> pd.DataFrame:
@@ -140,20 +157,21 @@ def coverage_by_territory(services: pd.DataFrame, factors: pd.DataFrame, top: in
     ``covered_share`` = Σ_f min(capacity_f, children_f) / Σ_f children_f over the top factors
     (NaN without child estimates, e.g. IVTI). Used for the map of coverage gaps.
     """
-    rows = []
-    for tid in sorted(factors["territory_id"].astype(str).unique()):
-        cov = factor_coverage(services, factors, tid, match=match)
-        cov = cov[cov["rank"] <= top]
-        children = cov["children"]
-        reach = np.minimum(cov["capacity"], children)
-        total = children.sum(min_count=1)
-        rows.append({"territory_id": tid, "factors_without_service":
-                     int((cov["status"] == "no_service").sum()),
-                     "covered_share": float(reach.sum() / total) if total and total > 0
-                     else np.nan,
-                     "unmet": float(cov["unmet"].sum(min_count=1))
-                     if cov["unmet"].notna().any() else np.nan})
-    return pd.DataFrame(rows)
+    cov = coverage_all(services, factors, match=match)
+    cov = cov[cov["rank"] <= top].copy()
+    cov["reach"] = np.minimum(cov["capacity"], cov["children"])
+    cov["no_service"] = cov["status"] == "no_service"
+    g = cov.groupby("territory_id", sort=True)
+    out = pd.DataFrame({
+        "factors_without_service": g["no_service"].sum().astype(int),
+        "reach": g["reach"].sum(min_count=1),
+        "children": g["children"].sum(min_count=1),
+        "unmet": g["unmet"].sum(min_count=1),
+    }).reset_index()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["covered_share"] = np.where(out["children"] > 0, out["reach"] / out["children"],
+                                        np.nan)
+    return out[["territory_id", "factors_without_service", "covered_share", "unmet"]]
 
 
 def coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:

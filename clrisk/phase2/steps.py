@@ -8,6 +8,9 @@ functions of the step modules and returns a small result object. The territory c
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clrisk.io import atomic_path
 from clrisk.phase2 import characterisation as ch
 from clrisk.phase2 import intervention as iv
 from clrisk.phase2 import liaison as li
@@ -38,16 +42,56 @@ class Country:
         return self.inputs.synthetic
 
 
-def load(country: str = "peru", data_dir: str | Path | None = None, *, draws: int = 100,
-         seed: int = 2019) -> Country:
-    """Load a sample (``country``) or a team's folder (``data_dir``) and run Phase I."""
+def load(country: str = "peru", data_dir: str | Path | None = None, *,
+         draws: int | None = None, seed: int | None = None, cache: bool = True) -> Country:
+    """Load a sample (``country``) or a team's folder (``data_dir``) and run Phase I.
+
+    Why a cache: the five chapters each need the same Phase I results; with ``cache`` they are
+    computed once and kept in the system's temporary folder, keyed by the data files (path,
+    size, modification time), the Phase I code and the draws/seed — any change recomputes.
+    """
     from clrisk.data import load_country
     from clrisk.phase2.inputs import from_country
 
     data = load_country(data_dir if data_dir is not None else country)
-    inputs = from_country(data, draws=draws, seed=seed)
+    path = _cache_path(data.root, draws, seed) if cache else None
+    inputs = None
+    if path is not None and path.is_file():
+        try:
+            with path.open("rb") as fh:
+                inputs = pickle.load(fh)
+        except Exception:  # noqa: BLE001 — a corrupt or incompatible cache is just recomputed
+            inputs = None
+    if inputs is None:
+        inputs = from_country(data, draws=draws, seed=seed)
+        if path is not None:
+            try:
+                with atomic_path(path) as tmp, tmp.open("wb") as fh:
+                    pickle.dump(inputs, fh)
+            except OSError:
+                pass
     return Country(str(getattr(data, "key", country)), data, inputs,
                    ws.worksheet_dir(data.root))
+
+
+def _cache_path(root: Path, draws: int | None, seed: int | None) -> Path:
+    """Cache file named by a hash of the inputs that determine the Phase I results."""
+    import clrisk
+    from clrisk.i18n import get_language
+
+    # labels (risk levels, factor names) are translated when computed: the language is a key
+    h = hashlib.sha256(f"{Path(root).resolve()}|{draws}|{seed}|{get_language()}".encode())
+    for f in sorted(Path(root).iterdir()):
+        if f.is_file():
+            st = f.stat()
+            h.update(f"{f.name}|{st.st_size}|{st.st_mtime_ns}".encode())
+    pkg = Path(clrisk.__file__).parent
+    for f in sorted([*pkg.glob("phase1/*.py"), *pkg.glob("phase2/inputs.py"),
+                     *pkg.glob("pipeline.py"), *pkg.glob("ivti.py"), *pkg.glob("data/*.py"),
+                     *pkg.glob("locales/*/LC_MESSAGES/*.po")]):
+        st = f.stat()
+        h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return Path(tempfile.gettempdir()) / "clrisk_phase2_cache" / f"{h.hexdigest()[:32]}.pkl"
 
 
 @dataclass
@@ -78,7 +122,9 @@ def selection(country: Country) -> Selection:
     wpath = country.folder / ws.SELECTION_WEIGHTS
     weights = se.read_weights(wpath, ratings)
     scored = se.score_candidates(country.inputs.risk, crit, weights, weights_file=wpath)
-    sens = se.weight_sensitivity(country.inputs.risk, crit, weights)
+    grid = sorted({*np.round(np.linspace(0, 1, 21), 4).tolist(),
+                   round(se.current_risk_weight(weights), 4)})
+    sens = se.weight_sensitivity(country.inputs.risk, crit, weights, grid)
     return Selection(crit, weights, scored, sens, se.top_choices(sens))
 
 

@@ -61,6 +61,8 @@ def simulate_country(key: str, seed: int = DEFAULT_SEED, scale: float = 1.0) -> 
     """Generate country ``key`` (see ``COUNTRIES``); ``scale`` multiplies children per territory."""
     if key not in COUNTRIES:
         raise ValueError(f"Unknown country {key!r}; choose one of {', '.join(sorted(COUNTRIES))}")
+    if not scale > 0:
+        raise ValueError(f"scale must be positive (got {scale!r}); 1.0 gives the published size")
     c = COUNTRIES[key]
     r_geo, r_pop, r_beta, r_out, r_des, r_adm = _rngs(key, seed, 6)
 
