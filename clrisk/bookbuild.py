@@ -108,8 +108,10 @@ def execute_chapters(repo: Path, build: Path, stems: list[str], langs: list[str]
         return
     start = time.perf_counter()
     results = _map(execute_job, [(j,) for j in jobs_list], jobs)
-    failures = [err for _name, err in results if err]
-    print(f"executed {len(jobs_list)} chapter run(s) in {time.perf_counter() - start:.1f} s")
+    failures = [err for _name, err, _secs in results if err]
+    print(f"executed {len(jobs_list)} chapter run(s) in {time.perf_counter() - start:.1f} s; "
+          "slowest: " + ", ".join(f"{name} {secs:.0f} s" for name, _e, secs
+                                  in sorted(results, key=lambda r: -r[2])[:3]))
     if failures:
         raise BuildError(f"{len(failures)} chapter run(s) failed:\n" + "\n".join(failures))
 

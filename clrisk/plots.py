@@ -98,7 +98,7 @@ def number_axis(axis: Any, lang: str | None = None, digits: int | None = None) -
         axis.set_major_formatter(FuncFormatter(lambda v, _p: fmt_number(v, digits, lang)))
 
 
-def wrap(text: str, width: int = 70) -> str:
+def wrap(text: str, width: int = 55) -> str:
     """Break a long axis label over lines (translations are often longer than English)."""
     return textwrap.fill(text, width)
 
@@ -190,7 +190,7 @@ def plot_odds_ratios(table: pd.DataFrame, profile: Any | None = None, lang: str 
     lo, hi = _pick(df, "ci_low", "or_ci_low", "lower"), _pick(df, "ci_high", "or_ci_high", "upper")
     df = df.sort_values(orc).reset_index(drop=True)
     label = _labeller(profile, lang)
-    fig, ax = new_axes(ax, (7.0, 0.45 * len(df) + 1.4))
+    fig, ax = new_axes(ax, (8.0, 0.45 * len(df) + 1.8))
     for i, row in df.iterrows():
         colour = RISK_COLOUR if row[orc] > 1 else PROTECT_COLOUR
         crosses = row[lo] <= 1 <= row[hi]
@@ -203,13 +203,13 @@ def plot_odds_ratios(table: pd.DataFrame, profile: Any | None = None, lang: str 
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _p: ""))
     ax.set_yticks(range(len(df)), [label(t) for t in df["term"]])
     ax.set_xlabel(wrap(_("Odds ratio (log scale; 1 = no association)", lang)))
-    ax.legend(handles=[
+    fig.legend(handles=[
         Line2D([], [], marker="o", color=RISK_COLOUR, lw=2, label=_("Risk factor (OR > 1)", lang)),
         Line2D([], [], marker="o", color=PROTECT_COLOUR, lw=2,
                label=_("Protective factor (OR < 1)", lang)),
         Line2D([], [], marker="o", color=NEUTRAL, mfc="white", lw=0,
                label=_("95% interval includes 1", lang)),
-    ], loc="lower right", fontsize=8, frameon=False)
+    ], loc="outside lower center", ncol=2, fontsize=8, frameon=False)
     return _finish(fig, title, synthetic, lang)
 
 
@@ -339,17 +339,24 @@ def plot_method_comparison(levels: pd.DataFrame, methods: Sequence[str], k: int,
 
 def plot_p_top(classified: pd.DataFrame, names: Mapping[str, str] | None = None, n: int = 25,
                lang: str | None = None, ax: Axes | None = None, title: str | None = None,
-               synthetic: bool = False) -> Figure:
-    """P(high risk) for the ``n`` territories with the highest mean probability.
+               synthetic: bool = False, around_boundary: bool = True) -> Figure:
+    """P(high risk) for ``n`` territories, ordered by mean probability (highest at the top).
 
-    ``classified``: ``classify_risk`` output with ``p_top`` and ``risk_level``. Bars near 1 are
-    solid "high" labels; bars near 0.5 are borderline ones a decision-maker should treat with
-    care.
+    ``classified``: ``classify_risk`` output with ``p_top``, ``risk_level`` and
+    ``mean_probability``. With ``around_boundary`` (default) the window is centred on the
+    boundary of the highest level — where labels are uncertain and the chart is informative;
+    otherwise the ``n`` highest territories are shown. Bars near 1 are solid "high" labels,
+    bars near 0.5 borderline ones.
     """
     lang = _lang(lang)
     k = int(classified["risk_level"].max())
     df = classified.sort_values(["mean_probability", "territory_id"], ascending=[False, True])
-    df = df.head(n).iloc[::-1].reset_index(drop=True)
+    df = df.reset_index(drop=True)
+    start = 0
+    if around_boundary:
+        n_top = int((df["risk_level"] == k).sum())
+        start = int(min(max(n_top - n // 2, 0), max(len(df) - n, 0)))
+    df = df.iloc[start:start + n].iloc[::-1].reset_index(drop=True)
     cols = level_colours(k)
     fig, ax = new_axes(ax, (7.0, 0.25 * len(df) + 1.5))
     y = np.arange(len(df))
@@ -362,7 +369,8 @@ def plot_p_top(classified: pd.DataFrame, names: Mapping[str, str] | None = None,
     ax.set_xlabel(wrap(_("Probability of being in the highest risk level (P(high risk))", lang)))
     ax.legend(handles=[Patch(facecolor=c, edgecolor="black", label=lab)
                        for c, lab in zip(cols, level_names(k, lang), strict=True)],
-              title=_("Assigned level", lang), fontsize=8, loc="lower right")
+              title=_("Assigned level", lang), fontsize=8, loc="upper left",
+              bbox_to_anchor=(1.0, 1.0), frameon=False)
     return _finish(fig, title, synthetic, lang)
 
 
@@ -568,7 +576,7 @@ def plot_scenarios(table: pd.DataFrame, lang: str | None = None, ax: Axes | None
     df = table.reset_index(drop=True)
     base = float(df["probability"].iloc[0])
     rows = df.iloc[::-1].reset_index(drop=True)
-    fig, ax = new_axes(ax, (7.0, 0.4 * len(rows) + 1.5))
+    fig, ax = new_axes(ax, (8.0, 0.4 * len(rows) + 1.5))
     y = np.arange(len(rows))
     colours = [NEUTRAL if i == len(rows) - 1 else (RISK_COLOUR if p > base else PROTECT_COLOUR)
                for i, p in enumerate(rows["probability"])]

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from clrisk.errors import DataError
-from clrisk.i18n import LANGUAGES, _
+from clrisk.i18n import _
 
 SCHEMA_PATH = Path(__file__).with_name("profile_schema.json")
 FILE_KINDS = ("survey", "census", "territories", "admin_records", "services", "truth")
@@ -455,8 +455,6 @@ def load_profile(path: str | Path) -> Profile:
     for error in _schema_errors(data):
         raise _explain(error, lines, path)
     _semantic_checks(data, lines, path)
-    for lang in LANGUAGES:  # schema guarantees en/es/fr; keep the mapping explicit
-        assert lang in data["names"]
     return Profile(
         key=data["country"],
         path=path.resolve(),

@@ -299,3 +299,10 @@ def test_profile_error_in_national_profile_points_at_line(nat: Path) -> None:
     (nat / "profile.yaml").write_text(text, encoding="utf-8")
     line = next(i for i, t in enumerate(text.splitlines(), 1) if "renames:" in t)
     expect_error(nat, "profile.yaml", f"line {line}", "did you mean 'rename'")
+
+
+def test_unknown_territory_cites_file_rows_after_filters(nat: Path) -> None:
+    df, _meta = pyreadstat.read_dta(str(nat / "enaho_ninos.dta"))
+    row = int(df.index[(df["p204"] == 1) & (df["p208a"] <= 17)][-1])  # a kept row, late in file
+    edit_dta(nat, lambda d, labels: d.__setitem__("ccdi", d["ccdi"].where(d.index != row, 99)))
+    expect_error(nat, "enaho_ninos.dta", "are not in distritos.shp", f"row {row + 1}")

@@ -193,3 +193,14 @@ def test_end_to_end_two_languages(tmp_path: Path) -> None:
     (build / "html").rename(build / "html-old")
     bookbuild.build_book("chile", ["es"], jobs=1, repo=repo, build=build, skip_execute=True)
     assert (build / "html" / "es" / "notebooks" / "beta.html").is_file()
+
+
+def test_kernel_environment_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("PYDEVD_DISABLE_FILE_VALIDATION", raising=False)
+    import os
+
+    with ex.kernel_environment():
+        assert os.environ["MPLBACKEND"].endswith("backend_inline")
+    assert os.environ["MPLBACKEND"] == "Agg"
+    assert "PYDEVD_DISABLE_FILE_VALIDATION" not in os.environ

@@ -20,6 +20,7 @@ from clrisk.commands import init_profile
 from clrisk.data import load_country
 from clrisk.data.country import data_root
 from clrisk.data.national_samples import write_national_sample
+from clrisk.i18n import set_language
 from clrisk.profile import load_profile
 
 pytestmark = pytest.mark.skipif(not (data_root() / "peru" / "profile.yaml").is_file(),
@@ -110,7 +111,11 @@ def test_check_cli_reports_failure(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["check", "--profile", str(prof)]) == 2
     text = capsys.readouterr().out
     assert "✗ survey.csv, column 'child_labour'" in text and "1 problem(s) found" in text
-    assert main(["--lang", "es", "check", "--country", "peru"]) == 0
+    try:
+        assert main(["--lang", "es", "check", "--country", "peru"]) == 0
+        assert "Todo está bien" in capsys.readouterr().out
+    finally:
+        set_language("en")
 
 
 def test_init_profile_from_national_files(peru_national: Path, tmp_path: Path) -> None:

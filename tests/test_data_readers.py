@@ -154,3 +154,37 @@ def test_country_by_env_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     shutil.rmtree(tmp_path / "toyland")
     with pytest.raises(DataError, match="unknown country"):
         load_country("toyland")
+
+
+def test_declared_crs_differs_is_noted(tmp_path: Path) -> None:
+    import yaml
+
+    prof = write_toy_country(tmp_path / "toy")
+    d = yaml.safe_load(prof.read_text(encoding="utf-8"))
+    d["crs"] = "EPSG:32718"
+    prof.write_text(yaml.safe_dump(d, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    notes = load_country(prof).notes
+    assert any("says crs EPSG:32718" in n and "EPSG:4326" in n for n in notes)
+
+
+def test_geopackage_layer_and_projected_crs(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import yaml
+
+    prof = write_toy_country(tmp_path / "toy")
+    gdf = gpd.read_file(tmp_path / "toy" / "territories.geojson").to_crs("EPSG:32718")
+    gdf.to_file(tmp_path / "toy" / "mapa.gpkg", layer="distritos", driver="GPKG")
+    d = yaml.safe_load(prof.read_text(encoding="utf-8"))
+    d["files"]["territories"] = {"path": "mapa.gpkg", "layer": "distritos"}
+    prof.write_text(yaml.safe_dump(d, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    data = load_country(prof)
+    assert data.territories.crs.to_epsg() == 4326
+    assert any("reprojected from EPSG:32718" in n for n in data.notes)
+    assert data.territories["territory_id"].tolist() == sorted(gdf["territory_id"])
+
+
+def test_recode_by_value_label() -> None:
+    df = pd.DataFrame({"p207": [1.0, 2.0, 2.0]})
+    rule = {"column": "female", "from": "p207", "map": {"Hombre": 0, "mujer": 1}}
+    labels = {"p207": {1: "Hombre", 2: "Mujer"}}
+    assert recode(df, rule, Path("s.dta"), "m", labels).tolist() == [0, 1, 1]

@@ -87,3 +87,14 @@ def test_save_figure_png_svg_identical_twice(tmp_path):
     for a, b in zip(*out, strict=True):
         assert a.read_bytes() == b.read_bytes()
     assert not list((tmp_path / "a").glob(".*tmp"))  # no temporary file left behind
+
+
+def test_administrative_map_draws_every_territory_and_region_boundaries():
+    from clrisk.maps import plot_territories
+
+    gdf = territories().assign(region_id=["A"] * 6 + ["B"] * 6)
+    fig = plot_territories(gdf, lang="es", crs="EPSG:32718", synthetic=True, title="Mapa")
+    ax = fig.axes[0]
+    assert len(ax.collections) == 2  # filled territories + region boundaries
+    assert len(ax.collections[0].get_paths()) == 12
+    assert ax.get_title(loc="right") == i18n.gettext("Synthetic data", "es")

@@ -376,3 +376,38 @@ def test_markdown_table_and_workbook(tmp_path):
     assert "| 1 | x\\|y |" in md and "2.50" in md
     path = export_workbook({"one": df, "one ": df, "a/b:c": df}, tmp_path / "w.xlsx")
     assert len(pd.read_excel(path, sheet_name=None)) == 3
+
+
+def test_localised_numbers_follow_language():
+    from clrisk.phase2.export import localised
+
+    df = pd.DataFrame({"a": [1234.5, np.nan], "n": [3, 4], "t": ["x", "y"]})
+    set_language("es")
+    out = localised(df)
+    assert out["a"].tolist() == ["1.234,5", "—"]
+    assert out["n"].tolist() == ["3", "4"] and out["t"].tolist() == ["x", "y"]
+    assert df["a"].iloc[0] == 1234.5  # the input is not modified
+
+
+def test_display_tables_have_translated_headers(toy):
+    sel = steps.selection(toy)
+    table = se.selection_table(sel.scored)
+    assert list(table.columns[:3]) == ["Rank", "Territory", "Risk level"]
+    assert table["Selection score (0–1)"].is_monotonic_decreasing
+    assert se.weights_table(sel.weights)["Weight"].sum() == pytest.approx(1.0)
+    top = se.top_choices_table(sel.top, sel.risk_weight)
+    assert top["Weight on model risk"].tolist() == [0.0, 0.25, 0.4, 0.5, 0.75, 1.0]
+    ivti = se.selection_table(sel.scored, model=False)
+    assert "Child labour vulnerability index (IVTI)" in ivti.columns
+    cov = sv.coverage_table(steps.service_map(toy, "T1").coverage)
+    assert "Coverage ratio" in cov.columns and len(cov) == 3
+    set_language("fr")
+    assert "Rang" in se.selection_table(sel.scored).columns
+
+
+def test_sheet_names_are_valid():
+    from clrisk.phase2.export import sheet_name
+
+    assert sheet_name("a/b:c?") == "a b c"
+    assert len(sheet_name("x" * 40)) == 31
+    assert sheet_name("[]") == "Sheet"

@@ -30,11 +30,12 @@ def test_odds_ratio_chart_is_in_spanish_and_drops_the_constant():
     i18n.set_language("es")
     fig = plots.plot_odds_ratios(or_table())
     ax = fig.axes[0]
-    assert ax.get_xlabel() == i18n.gettext("Odds ratio (log scale; 1 = no association)", "es")
+    assert ax.get_xlabel().replace("\n", " ") == i18n.gettext(
+        "Odds ratio (log scale; 1 = no association)", "es")
     assert ax.get_xlabel() != "Odds ratio (log scale; 1 = no association)"
     ticks = [t.get_text() for t in ax.get_yticklabels()]
     assert "const" not in ticks and len(ticks) == 3
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert i18n.gettext("Risk factor (OR > 1)", "es") in legend
 
 
@@ -124,3 +125,17 @@ def test_svg_is_byte_for_byte_reproducible(tmp_path):
         assert f1.suffix == f2.suffix
         assert hashlib.sha256(f1.read_bytes()).digest() == hashlib.sha256(f2.read_bytes()).digest()
     assert b"<dc:date>" not in files[0][1].read_bytes()
+
+
+def test_ivti_components_add_up_to_the_index():
+    result = pd.DataFrame({"territory_id": ["01", "02"], "ivti": [0.6, 0.3],
+                           "contribution_dropout": [0.2, 0.1], "contribution_poverty": [0.3, 0.1],
+                           "contribution_attendance": [0.1, 0.1]})
+    groups = {"dropout": "education", "attendance": "education", "poverty": "poverty"}
+    comps = plots.ivti_components(result, groups)
+    assert list(comps.columns) == ["territory_id", "education", "poverty"]
+    np.testing.assert_allclose(comps[["education", "poverty"]].sum(axis=1), result["ivti"])
+    fig = plots.plot_ivti_contributions(comps, lang="fr")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == [i18n.gettext("Education", "fr"),
+                      i18n.gettext("Poverty and social protection", "fr")]

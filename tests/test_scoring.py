@@ -198,3 +198,20 @@ def test_rows_method_equals_patterns(census, model, tmp_path):
     pd.testing.assert_frame_equal(a, c, check_exact=False, rtol=1e-11, atol=1e-14)
     with pytest.raises(ValueError, match="method"):
         score_territories(model, census, method="fast")
+
+
+def test_sparse_key_index_and_non_integer_values(census, model, monkeypatch):
+    """The sorted-key index (large key spaces) and factorised float covariates give the same
+    table as the dense look-up path."""
+    import clrisk.phase1.patterns as pat
+
+    c = census.assign(head_schooling=census["head_schooling"] + 0.5 * (census["age"] > 12))
+    dense = collapse_census(c, COVS, batch_size=113)
+    monkeypatch.setattr(pat, "DENSE_BITS", 0)
+    sparse = collapse_census(c, COVS, batch_size=113)
+    np.testing.assert_array_equal(dense.patterns, sparse.patterns)
+    assert (dense.counts != sparse.counts).nnz == 0
+    assert 8.5 in set(dense.patterns[:, COVS.index("head_schooling")])
+    a = score_territories(model, dense)
+    b = score_territories(model, c, method="rows")
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-11, atol=1e-14)

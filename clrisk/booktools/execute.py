@@ -14,7 +14,9 @@ for different countries and languages therefore never collide.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,16 +79,28 @@ def error_outputs(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
     return found
 
 
-def _execution_env() -> dict[str, str]:
-    """Environment for kernels: a non-GUI matplotlib backend that still emits figures.
+KERNEL_ENV = {
+    # Headless but still emitting figures: MPLBACKEND=Agg would silence plt.show() in a
+    # kernel (no figure outputs at all), so the inline backend is named explicitly.
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+}
 
-    ``MPLBACKEND=Agg`` would silence ``plt.show()`` in a kernel (no figure outputs at all), so
-    the inline backend is named explicitly instead — equally headless.
-    """
-    env = {"MPLBACKEND": "module://matplotlib_inline.backend_inline",
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-    os.environ.update(env)  # the kernel inherits the parent's environment
-    return env
+
+@contextlib.contextmanager
+def kernel_environment() -> Iterator[None]:
+    """Set ``KERNEL_ENV`` while a kernel is launched (it inherits the environment), then
+    restore the caller's environment so e.g. a test process keeps its own matplotlib backend."""
+    saved = {key: os.environ.get(key) for key in KERNEL_ENV}
+    os.environ.update(KERNEL_ENV)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def execute(job: Job, start_timeout: int = 60) -> Path:
@@ -106,16 +120,17 @@ def execute(job: Job, start_timeout: int = 60) -> Path:
         raise ChapterError(f"{job.source}: no code cell tagged 'parameters'. Fix: tag the cell "
                            f"defining country, lang and data_dir with `:tags: [parameters]`.")
     job.output.parent.mkdir(parents=True, exist_ok=True)
-    _execution_env()
     parameters: dict[str, Any] = {"country": job.country, "lang": job.lang,
                                   "data_dir": job.data_dir}
     failed = job.output.with_suffix(".failed.ipynb")
     try:
-        executed = papermill.execute_notebook(
-            nb, str(failed), parameters=parameters, kernel_name=KERNEL, language="python",
-            progress_bar=False, cwd=str(job.output.parent), start_timeout=start_timeout,
-            request_save_on_cell_execute=False, execution_timeout=job.timeout,
-        )
+        with kernel_environment():
+            executed = papermill.execute_notebook(
+                nb, str(failed), parameters=parameters, kernel_name=KERNEL, language="python",
+                progress_bar=False, cwd=str(job.output.parent), start_timeout=start_timeout,
+                request_save_on_cell_execute=False, execution_timeout=job.timeout,
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no transport chatter
+            )
     except PapermillExecutionError as exc:
         raise ChapterError(
             f"chapter {name} ({job.country}, {job.lang}) failed in cell "
@@ -132,10 +147,14 @@ def execute(job: Job, start_timeout: int = 60) -> Path:
     return job.output
 
 
-def execute_job(job: Job) -> tuple[str, str | None]:
-    """Process-pool entry point: (chapter name, error message or None); never raises."""
+def execute_job(job: Job) -> tuple[str, str | None, float]:
+    """Process-pool entry point: (chapter name, error message or None, seconds); never raises."""
+    import time
+
+    start = time.perf_counter()
     try:
         execute(job)
-        return job.source.stem, None
+        error = None
     except ChapterError as exc:
-        return job.source.stem, str(exc)
+        error = str(exc)
+    return f"{job.source.stem} ({job.lang})", error, time.perf_counter() - start

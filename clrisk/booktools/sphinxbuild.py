@@ -71,7 +71,9 @@ def run_sphinx(tree: str, outdir: str, doctreedir: str, builder: str,
     Called in a fresh worker process (see ``clrisk.bookbuild``).
     """
     from jupyter_book.sphinx import build_sphinx
+    from sphinx.util.console import nocolor
 
+    nocolor()  # plain text in the log files
     Path(logfile).parent.mkdir(parents=True, exist_ok=True)
     conf = {"latex_individualpages": False, **overrides}
     with open(logfile, "w", encoding="utf-8") as log, contextlib.redirect_stderr(log):

@@ -1,6 +1,11 @@
 """Sphinx extension loaded by ``_config.yml``: language switcher context and per-language
 myst-nb output folder.
 
+Why translated part captions: sphinx-external-toc inserts the toctrees (with the part captions
+of ``_toc.yml``) after Sphinx's gettext transform has run, so the captions — which the gettext
+builder does extract into the root page's catalog — would stay English in the sidebar.
+``TranslateTocCaptions`` applies the same catalog right after the insertion.
+
 Why the output folder: myst-nb writes notebook images to ``<outdir>/../jupyter_execute``, i.e.
 a folder shared by the sibling sites ``_build/html/{en,es,fr}`` that are built in parallel — a
 Spanish page could pick up an English figure. ``clrisk_nb_output_folder`` gives each language
@@ -12,7 +17,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sphinx import addnodes
+from sphinx.transforms import SphinxTransform
+
 from clrisk.booktools.switcher import language_links
+
+
+class TranslateTocCaptions(SphinxTransform):
+    """Translate toctree captions with the page's gettext catalog."""
+
+    default_priority = 150  # after sphinx-external-toc's InsertToctrees (100)
+
+    def apply(self, **kwargs: Any) -> None:
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        language = self.config.language
+        if not language or language == "en":
+            return
+        dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        catalog, has_catalog = init_locale(dirs, language, domain)
+        if not has_catalog:
+            return
+        for node in self.document.findall(addnodes.toctree):
+            caption = node.get("caption")
+            if caption:
+                node["caption"] = catalog.gettext(caption)
 
 
 def _page_context(app: Any, pagename: str, templatename: str, context: dict,
@@ -33,6 +64,7 @@ def _relocate_nb_output(app: Any) -> None:
 def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("clrisk_languages", ["en", "es", "fr"], "html")
     app.add_config_value("clrisk_nb_output_folder", "", "env")
+    app.add_transform(TranslateTocCaptions)
     app.connect("html-page-context", _page_context)
     app.connect("builder-inited", _relocate_nb_output, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

@@ -20,8 +20,9 @@ import pandas as pd
 from clrisk.data import validate as V
 from clrisk.data.mapping import _code_text, apply_mapping, mapped_outputs
 from clrisk.data.readers import Table, parquet_rows, read_geo, read_table
+from clrisk.data.validate import Report
 from clrisk.errors import DataError, data_error
-from clrisk.i18n import _
+from clrisk.i18n import _, get_language
 from clrisk.profile import Profile, load_profile
 from clrisk.schema import (
     ADMIN_REQUIRED,
@@ -125,6 +126,11 @@ def _read_mapped(profile: Profile, kind: str, report: Report) -> tuple[pd.DataFr
         return None
     for n in table.notes:
         report.note(n)
+    if kind == "territories" and profile.raw.get("crs"):
+        declared, actual = profile.crs, table.data.attrs.get("source_crs")
+        if actual and not _same_crs(declared, actual):
+            report.note(_("the profile says crs {d} but {f} is in {a}; the file's CRS is "
+                          "used").format(d=declared, f=path.name, a=actual))
     df = table.data
     if _needs_mapping(profile, kind):
         try:
@@ -143,6 +149,15 @@ def _read_mapped(profile: Profile, kind: str, report: Report) -> tuple[pd.DataFr
         if col in df.columns and not _all_text(df[col]):
             df[col] = _code_text(df[col])
     return df, table
+
+
+def _same_crs(a: str, b: str) -> bool:
+    from pyproj import CRS
+
+    try:
+        return bool(CRS.from_user_input(a) == CRS.from_user_input(b))
+    except Exception:  # an unparseable declared CRS is reported by comparison text
+        return a == b
 
 
 def _all_text(s: pd.Series) -> bool:
@@ -226,7 +241,7 @@ def _normalise(df: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     V.integral_to_int(df, cols)
     if "weight" in df.columns and pd.api.types.is_numeric_dtype(df["weight"]):
         df["weight"] = df["weight"].astype("float64")
-    return df.reset_index(drop=True)
+    return df  # index = file row until the cross-table checks are done
 
 
 def _check_census_stream(profile: Profile, path: Path, report: Report) -> set[str] | None:
@@ -266,7 +281,7 @@ def inspect_country(name_or_path: str | Path, max_census_rows: int = MAX_CENSUS_
         report.fail(exc)
         return None, report
     report.ok(_("profile {f}: {c}, instruments {i}").format(
-        f=profile.where(), c=profile.name("en"), i=", ".join(profile.instruments)))
+        f=profile.where(), c=profile.name(get_language()), i=", ".join(profile.instruments)))
 
     tables: dict[str, pd.DataFrame | None] = {}
     paths = {k: profile.file(k) for k in ("survey", "census", "territories", "admin_records",
@@ -301,6 +316,22 @@ def inspect_country(name_or_path: str | Path, max_census_rows: int = MAX_CENSUS_
         if path is None:
             tables[kind] = None
             continue
+        if (kind == "census" and path.is_file() and _needs_mapping(profile, kind)
+                and path.suffix.lower() in (".parquet", ".pq", ".dta", ".sav", ".zsav")):
+            from clrisk.data.census_stream import map_census_to_cache, table_rows
+
+            try:
+                n_rows = table_rows(path)
+            except DataError as exc:
+                report.fail(exc)
+                tables[kind] = None
+                continue
+            if n_rows is not None and n_rows > max_census_rows:
+                tables[kind] = None
+                streamed = map_census_to_cache(profile, path, report)
+                if streamed is not None:
+                    census_path, census_ids = streamed
+                continue
         if (kind == "census" and path.suffix.lower() == ".parquet" and path.is_file()
                 and not _needs_mapping(profile, kind)):
             try:
@@ -350,9 +381,12 @@ def inspect_country(name_or_path: str | Path, max_census_rows: int = MAX_CENSUS_
             cdf = tables.get("census")
             ids = cdf["territory_id"] if cdf is not None else pd.Series(sorted(census_ids))
             if report.fail(V.territory_match(ids, terr["territory_id"], paths["census"],
-                                             _("census"), tpath)):
+                                             _("census"), tpath, file_rows=cdf is not None)):
                 tables["census"] = None
                 census_ids = None
+    for kind, df in tables.items():  # file rows no longer needed: plain 0..n-1 index
+        if df is not None:
+            tables[kind] = df.reset_index(drop=True)
     survey, census = tables.get("survey"), tables.get("census")
     census_cols = (list(census.columns) if census is not None else
                    _parquet_columns(census_path) if census_ids is not None else None)
@@ -440,8 +474,10 @@ def load_country(name_or_path: str | Path, max_census_rows: int = MAX_CENSUS_ROW
                  ) -> CountryData:
     """Load a country (key under data_samples/, a folder or a profile.yaml) or raise DataError.
 
-    The census is kept in memory when it has at most ``max_census_rows`` rows; larger Parquet
-    censuses are checked in batches and left on disk (``census_path``) for streaming scoring.
+    The census is kept in memory when it has at most ``max_census_rows`` rows. A larger
+    canonical Parquet census is checked in batches and left on disk (``census_path``) for
+    streaming scoring; a larger national-format census (Parquet, Stata, SPSS) is mapped in
+    batches into a canonical Parquet cache, which ``census_path`` then points to.
     """
     data, report = inspect_country(name_or_path, max_census_rows)
     if report.errors:
@@ -454,5 +490,3 @@ def load_country(name_or_path: str | Path, max_census_rows: int = MAX_CENSUS_ROW
     assert data is not None
     return data
 
-
-Report = V.Report

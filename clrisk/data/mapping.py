@@ -111,7 +111,16 @@ def recode(df: pd.DataFrame, rule: dict[str, Any], path: Path, where: str,
     present = x.notna()
     has_default = "default" in rule
     if "map" in rule:
-        lookup = {_norm_key(k): v for k, v in rule["map"].items()}
+        # keys may be codes (1, "01") or, for labelled Stata/SPSS columns, the value labels
+        # themselves ("Mujer"), which read better and survive a change of coding
+        by_label = {str(lab).strip().lower(): code
+                    for code, lab in value_labels.get(src, {}).items()}
+        lookup = {}
+        for k, v in rule["map"].items():
+            key = _norm_key(k)
+            if isinstance(key, str) and key.lower() in by_label:
+                key = by_label[key.lower()]
+            lookup[key] = v
         uniq = pd.unique(x.dropna())
         value_of = {u: lookup[_norm_key(u)] for u in uniq if _norm_key(u) in lookup}
         missing_codes = [u for u in uniq if _norm_key(u) not in lookup]

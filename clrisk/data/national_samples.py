@@ -352,3 +352,65 @@ def write_national_sample(country_key: str | Path, out_dir: str | Path,
             fh.write(yaml.safe_dump(prof_csv, sort_keys=False, allow_unicode=True, width=100,
                                     default_flow_style=None))
     return out / "profile.yaml"
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers for the chapter "Using your own data" (text in the reader's language, no logic there)
+# ---------------------------------------------------------------------------------------------
+def describe_national_files(profile: Any, has_survey: bool, lang: str | None = None) -> str:
+    """Markdown paragraph describing the national files written for this country."""
+    from clrisk.i18n import _, get_language
+
+    if has_survey:
+        return _("The survey `enaho_ninos.dta` is a Stata file in the style of Peru's national "
+                 "household survey (ENAHO): one row per person, the territory split into "
+                 "`ccdd` / `ccpp` / `ccdi` codes, the expansion factor `factor07`, the design "
+                 "columns `estrato` and `conglome`, and the hours worked last week "
+                 "(`trabajo_horas`) from which child labour is defined. It also holds a few "
+                 "adults and visitors that the profile must filter out. `enaho_ninos.csv` is the "
+                 "same survey exported as a latin-1, semicolon-separated CSV with a decimal comma "
+                 "in the weight. The census `censo_ninos.sav` is an SPSS file with its own names; "
+                 "the districts are a Shapefile in a projected CRS.", lang)
+    return _("**The survey part of this chapter does not apply to {country}**: its profile uses "
+             "the instruments `{instruments}` — there is no household survey with a "
+             "child-labour module paired with a census. The national files are therefore the "
+             "territory polygons (a projected Shapefile with the territory code under another "
+             "name), the administrative records per territory and the services; the same steps "
+             "apply to them.", lang).format(country=profile.name(lang or get_language()),
+                                            instruments=", ".join(profile.instruments))
+
+
+def _same(a: pd.DataFrame | None, b: pd.DataFrame | None, key: list[str]) -> bool | None:
+    if a is None or b is None:
+        return None if a is None and b is None else False
+    cols = sorted(a.columns)
+    if cols != sorted(b.columns):
+        return False
+    a = a[cols].sort_values(key).reset_index(drop=True)
+    b = b[cols].sort_values(key).reset_index(drop=True)
+    return bool(a.equals(b))
+
+
+def round_trip(mine: Any, canonical: Any) -> dict[str, bool | None]:
+    """Whether each table loaded from the national files equals the canonical one (None: n/a)."""
+    census_key = sorted(canonical.census.columns) if canonical.census is not None else []
+    return {
+        "survey": _same(mine.survey, canonical.survey, ["child_id"]),
+        "census": _same(mine.census, canonical.census, census_key),
+        "admin_records": _same(mine.admin_records, canonical.admin_records, ["territory_id"]),
+        "territories": sorted(mine.territories["territory_id"])
+        == sorted(canonical.territories["territory_id"]),
+    }
+
+
+def round_trip_report(mine: Any, canonical: Any, lang: str | None = None) -> str:
+    """Plain-text lines "survey identical: yes" etc., in the reader's language."""
+    from clrisk.i18n import _
+
+    names = {"survey": _("survey identical", lang), "census": _("census identical", lang),
+             "admin_records": _("administrative records identical", lang),
+             "territories": _("territory codes identical", lang)}
+    words = {True: _("yes", lang), False: _("NO", lang), None: _("not applicable", lang)}
+    result = round_trip(mine, canonical)
+    width = max(len(n) for n in names.values()) + 1
+    return "\n".join(f"{names[k] + ':':<{width}} {words[v]}" for k, v in result.items())

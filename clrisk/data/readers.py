@@ -10,6 +10,7 @@ detect those rather than guess wrong silently, and we never write to the input f
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -115,8 +116,6 @@ def read_csv(path: Path, string_columns: Iterable[str] = (), decimal: str | None
         raise data_error(path, _("the file holds only blank space"),
                          _("export the table again"))
     sep = sep or detect_separator(text[:20000])
-    import io
-
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=True,
                          skipinitialspace=True)
@@ -276,6 +275,7 @@ def read_geo(path: Path, string_columns: Iterable[str] = (), layer: str | None =
         if col in gdf.columns:
             gdf[col] = gdf[col].map(lambda v: v.strip() if isinstance(v, str) else v)
     table = Table(gdf, path)
+    gdf.attrs["source_crs"] = gdf.crs.to_string() if gdf.crs is not None else None
     if gdf.crs is None:
         hint = (_("a .prj file next to the .shp") if path.suffix.lower() == ".shp"
                 else _("the file's CRS"))
@@ -287,4 +287,5 @@ def read_geo(path: Path, string_columns: Iterable[str] = (), layer: str | None =
         table.notes.append(_("territories reprojected from {src} to {dst}").format(
             src=gdf.crs.to_string(), dst=target_crs))
         table.data = gdf.to_crs(target_crs)
+        table.data.attrs["source_crs"] = gdf.attrs["source_crs"]
     return table

@@ -188,8 +188,12 @@ def duplicated_rows(df: pd.DataFrame, path: Path, what: str) -> DataError | None
 
 
 def territory_match(ids: pd.Series, geo_ids: pd.Series, path: Path, what: str,
-                    geo_path: Path) -> DataError | None:
-    """Every territory id of a table must exist in the geometry; spot lost zero padding."""
+                    geo_path: Path, file_rows: bool = True) -> DataError | None:
+    """Every territory id of a table must exist in the geometry; spot lost zero padding.
+
+    ``file_rows=False`` when ``ids`` is not the file itself (a streamed census gives only its
+    distinct ids): then no row numbers are cited rather than misleading ones.
+    """
     known = set(geo_ids.dropna().astype(str))
     present = pd.Series(pd.unique(ids.dropna().astype(str)))
     if len(known) and len(present) >= MISMATCH_FACTOR * len(known):
@@ -220,7 +224,7 @@ def territory_match(ids: pd.Series, geo_ids: pd.Series, path: Path, what: str,
     bad = ids.astype(str).isin(unmatched)
     return data_error(path, _("{n} territory ids of the {what} are not in {geo}: {ids}").format(
         n=len(unmatched), what=what, geo=geo_path.name, ids=shown + more), fix,
-        column="territory_id", rows=rows_of(bad))
+        column="territory_id", rows=rows_of(bad) if file_rows else None)
 
 
 def covariate_presence(covariates: list[str], survey_cols: list[str] | None,

@@ -138,6 +138,10 @@ def _numeric(arr: pa.Array | pa.ChunkedArray | pd.Series, name: str, offset: int
             values = pd.to_numeric(arr, errors="raise").to_numpy(dtype=np.float64,
                                                                   na_value=np.nan)
         else:
+            if isinstance(arr, pa.ChunkedArray):
+                arr = arr.combine_chunks()
+            if arr.null_count == 0 and pa.types.is_integer(arr.type):
+                return arr.to_numpy().astype(np.float64)  # integers without nulls: all finite
             values = arr.to_numpy(zero_copy_only=False).astype(np.float64)
     except (ValueError, TypeError, pa.ArrowInvalid) as exc:
         raise data_error(src, f"values are not numeric ({exc})",
@@ -184,7 +188,11 @@ def iter_census(census: pd.DataFrame | str | Path, covariates: Sequence[str], *,
             wcol = chunk.column(weight) if weight else None
         X = np.empty((n, len(covariates)), dtype=np.float64, order="F")
         for j, (name, col) in enumerate(zip(covariates, cols, strict=True)):
-            X[:, j] = _numeric(col, name, offset, src)
+            if isinstance(col, pa.Array) and col.null_count == 0 and pa.types.is_integer(
+                    col.type):
+                X[:, j] = col.to_numpy()  # integers without nulls: cast in place, all finite
+            else:
+                X[:, j] = _numeric(col, name, offset, src)
         if wcol is None:
             w = np.ones(n)
         else:
@@ -234,12 +242,14 @@ class _ColumnCoder:
         return self._lookup(np.asarray(uniques))[local]
 
 
-def _shifts(coders: list[_ColumnCoder]) -> np.ndarray:
+def _shifts(coders: list[_ColumnCoder]) -> tuple[np.ndarray, int]:
+    """Bit offset of each covariate's code in the packed pattern key, and the key width."""
     bits = [max(1, (len(c.index) - 1).bit_length()) for c in coders]
     if sum(bits) > 62:
         raise TooManyPatterns("covariate patterns do not fit a 62-bit key")
-    return np.concatenate([[0], np.cumsum(bits[:-1])]).astype(np.int64) if bits else np.zeros(
-        0, np.int64)
+    shifts = np.concatenate([[0], np.cumsum(bits[:-1])]).astype(np.int64) if bits else \
+        np.zeros(0, np.int64)
+    return shifts, int(sum(bits))
 
 
 def _keys(codes: np.ndarray, shifts: np.ndarray) -> np.ndarray:
@@ -247,6 +257,75 @@ def _keys(codes: np.ndarray, shifts: np.ndarray) -> np.ndarray:
     for j, sh in enumerate(shifts):
         key |= codes[:, j] << sh
     return key
+
+
+DENSE_BITS = 24  # key spaces up to 2**24 use a dense look-up table (64 MB of int32)
+
+
+class _PatternIndex:
+    """Global pattern ids for packed keys, stable across batches.
+
+    Why two modes: when the key space is small (the usual census: a dozen discrete covariates
+    packing into ~20-24 bits) a dense look-up table maps every row's key to its id with one
+    gather; otherwise new keys are kept in a sorted array searched with ``np.searchsorted``."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.code_parts: list[np.ndarray] = []
+        self.n = 0
+        self.shifts = np.zeros(k, dtype=np.int64)
+        self.lut: np.ndarray | None = None
+        self.sorted_keys = np.zeros(0, dtype=np.int64)
+        self.sorted_ids = np.zeros(0, dtype=np.int64)
+
+    def codes(self) -> np.ndarray:
+        if len(self.code_parts) != 1:
+            self.code_parts = [np.vstack(self.code_parts) if self.code_parts
+                               else np.zeros((0, self.k), dtype=np.int64)]
+        return self.code_parts[0]
+
+    def rekey(self, shifts: np.ndarray, total_bits: int) -> None:
+        self.shifts = shifts
+        keys = _keys(self.codes(), shifts)
+        if total_bits <= DENSE_BITS:
+            self.lut = np.full(1 << total_bits, -1, dtype=np.int32)
+            self.lut[keys] = np.arange(self.n, dtype=np.int32)
+        else:
+            self.lut = None
+            self.sorted_ids = np.argsort(keys, kind="stable")
+            self.sorted_keys = keys[self.sorted_ids]
+
+    def ids(self, codes: np.ndarray) -> np.ndarray:
+        """Global id of every row's pattern, registering patterns not seen before."""
+        key = _keys(codes, self.shifts)
+        if self.lut is not None:
+            gid = self.lut[key]
+            new_rows = np.flatnonzero(gid < 0)
+            if len(new_rows):
+                new_keys, first = np.unique(key[new_rows], return_index=True)
+                self.lut[new_keys] = self.n + np.arange(len(new_keys), dtype=np.int32)
+                self.code_parts.append(codes[new_rows[first]])
+                self.n += len(new_keys)
+                gid[new_rows] = self.lut[key[new_rows]]
+            return gid.astype(np.int64)
+        local, uniq = pd.factorize(key)
+        pos = np.searchsorted(self.sorted_keys, uniq)
+        found = pos < len(self.sorted_keys)
+        found[found] = self.sorted_keys[pos[found]] == uniq[found]
+        gid = np.full(len(uniq), -1, dtype=np.int64)
+        gid[found] = self.sorted_ids[pos[found]]
+        new = np.flatnonzero(~found)
+        if len(new):
+            first = np.empty(len(uniq), dtype=np.int64)
+            first[local[::-1]] = np.arange(len(local) - 1, -1, -1)
+            gid[new] = self.n + np.arange(len(new))
+            self.code_parts.append(codes[first[new]])
+            self.n += len(new)
+            order = np.argsort(uniq[new])
+            ins = np.searchsorted(self.sorted_keys, uniq[new][order])
+            self.sorted_keys = np.insert(self.sorted_keys, ins, uniq[new][order])
+            self.sorted_ids = np.insert(self.sorted_ids, ins, gid[new][order])
+        return gid[local]
 
 
 def collapse_census(census: pd.DataFrame | str | Path, covariates: Sequence[str], *,
@@ -267,55 +346,32 @@ def collapse_census(census: pd.DataFrame | str | Path, covariates: Sequence[str]
     src = source_name(census)
     terr_index: dict[str, int] = {}
     coders = [_ColumnCoder(c, max_levels) for c in covariates]
-    shifts = np.zeros(len(covariates), dtype=np.int64)
-    code_parts: list[np.ndarray] = []  # codes of the global patterns, in id order
-    sorted_keys = np.zeros(0, dtype=np.int64)  # pattern keys sorted, with their ids
-    sorted_ids = np.zeros(0, dtype=np.int64)
+    index = _PatternIndex(len(covariates))
+    total_bits = -1
     parts: list[sp.coo_matrix] = []
     n_rows = 0
     for batch in iter_census(census, covariates, weight=weight, batch_size=batch_size):
         tmap = np.fromiter((terr_index.setdefault(v, len(terr_index))
                             for v in batch.territory_values), dtype=np.int64,
                            count=len(batch.territory_values))
-        codes = np.empty(batch.X.shape, dtype=np.int64)
+        codes = np.empty(batch.X.shape, dtype=np.int64, order="F")
         for j, coder in enumerate(coders):
             codes[:, j] = coder.codes(batch.X[:, j])
-        new_shifts = _shifts(coders)
-        if not np.array_equal(new_shifts, shifts):  # a covariate gained values: re-key
-            shifts = new_shifts
-            if code_parts:
-                code_parts = [np.vstack(code_parts)]
-                all_keys = _keys(code_parts[0], shifts)
-                sorted_ids = np.argsort(all_keys, kind="stable")
-                sorted_keys = all_keys[sorted_ids]
-        key = _keys(codes, shifts)
-        local, uniq = pd.factorize(key)
-        pos = np.searchsorted(sorted_keys, uniq)
-        found = pos < len(sorted_keys)
-        found[found] = sorted_keys[pos[found]] == uniq[found]
-        gid = np.where(found, sorted_ids[np.minimum(pos, max(len(sorted_ids) - 1, 0))]
-                       if len(sorted_ids) else -1, -1)
-        new = np.flatnonzero(~found)
-        if len(new):
-            first = np.empty(len(uniq), dtype=np.int64)
-            first[local[::-1]] = np.arange(len(local) - 1, -1, -1)
-            n_known = len(sorted_keys)
-            gid[new] = n_known + np.arange(len(new))
-            code_parts.append(codes[first[new]])
-            order = np.argsort(uniq[new])
-            ins = np.searchsorted(sorted_keys, uniq[new][order])
-            sorted_keys = np.insert(sorted_keys, ins, uniq[new][order])
-            sorted_ids = np.insert(sorted_ids, ins, gid[new][order])
-            if len(sorted_keys) > max_patterns:
-                raise TooManyPatterns(f"{src}: more than {max_patterns} covariate patterns")
-        m = sp.csr_matrix((batch.weights, (tmap[batch.territory_codes], gid[local])),
-                          shape=(len(terr_index), len(sorted_keys)))
+        shifts, bits = _shifts(coders)
+        if bits != total_bits or not np.array_equal(shifts, index.shifts):
+            total_bits = bits  # a covariate gained values: re-key the known patterns
+            index.rekey(shifts, bits)
+        gid = index.ids(codes)
+        if index.n > max_patterns:
+            raise TooManyPatterns(f"{src}: more than {max_patterns} covariate patterns")
+        m = sp.csr_matrix((batch.weights, (tmap[batch.territory_codes], gid)),
+                          shape=(len(terr_index), index.n))
         m.sum_duplicates()
         parts.append(m.tocoo())
         n_rows += len(batch.weights)
         if progress is not None:
             progress(len(batch.weights))
-    pat_codes = np.vstack(code_parts) if code_parts else np.zeros((0, len(coders)), np.int64)
+    pat_codes = index.codes()
     values = [c.values for c in coders]
     patterns = np.column_stack([values[j][pat_codes[:, j]] for j in range(len(coders))]) \
         if coders else np.zeros((len(pat_codes), 0))

@@ -83,45 +83,53 @@ def _frame(tids: np.ndarray, N: np.ndarray, S: np.ndarray, G: np.ndarray, V: np.
     return out.sort_values(TERRITORY_ID, kind="stable").reset_index(drop=True)
 
 
-def territory_sums(t: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
-    """Per-territory column sums of ``values`` (rows x j) for territory codes ``t`` in [0, m).
-
-    Census files are usually ordered by territory; then each territory is a run of rows and
-    ``np.add.reduceat`` sums all columns in one pass. Otherwise one weighted bincount per
-    column."""
-    out = np.zeros((m, values.shape[1]))
-    if len(t) == 0:
-        return out
-    starts = np.flatnonzero(np.diff(t)) + 1
-    run_t = t[np.concatenate([[0], starts])]
-    if len(np.unique(run_t)) == len(run_t):  # each territory is one contiguous run
-        out[run_t] = np.add.reduceat(values, np.concatenate([[0], starts]), axis=0)
-    else:
-        for j in range(values.shape[1]):
-            out[:, j] = np.bincount(t, weights=values[:, j], minlength=m)
-    return out
+def _runs(t: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(run starts, run territory) when every territory of the batch is one contiguous run of
+    rows — the usual layout of census files, ordered by geography — else None."""
+    starts = np.concatenate([[0], np.flatnonzero(t[1:] != t[:-1]) + 1])
+    run_t = t[starts]
+    if len(np.unique(run_t)) != len(run_t):
+        return None
+    return starts, run_t
 
 
 def _score_rows(model_covs: Sequence[str], beta: np.ndarray, V: np.ndarray, census: Any,
                 weight: str | None, batch_size: int) -> pd.DataFrame:
-    """Exact per-territory sums accumulated row by row (no collapsing)."""
+    """Exact per-territory sums accumulated row by row (no collapsing).
+
+    For ordered batches the gradient sums G_t = sum w p (1 - p) x are one sparse product
+    (territory-run indicator weighted by w p (1 - p)) @ X, which reads X once; otherwise one
+    weighted bincount per column."""
+    import scipy.sparse as sp
+
     index: dict[str, int] = {}
     k = len(beta)
-    acc = np.zeros((0, k + 2))  # columns: N, S, G (k)
+    acc = np.zeros((0, k + 2))  # columns: N, S, G (k: const then covariates)
     for b in iter_census(census, model_covs, weight=weight, batch_size=batch_size):
         tmap = np.fromiter((index.setdefault(v, len(index)) for v in b.territory_values),
                            dtype=np.int64, count=len(b.territory_values))
         t = tmap[b.territory_codes]
         m = len(index)
-        acc = np.pad(acc, ((0, m - acc.shape[0]), (0, 0)))
+        if acc.shape[0] < m:
+            acc = np.pad(acc, ((0, m - acc.shape[0]), (0, 0)))
         p = expit(beta[0] + b.X @ beta[1:])
-        wv = b.weights * p * (1.0 - p)
-        vals = np.empty((len(t), k + 2))
-        vals[:, 0] = b.weights
-        vals[:, 1] = b.weights * p
-        vals[:, 2] = wv
-        vals[:, 3:] = b.X * wv[:, None]
-        acc += territory_sums(t, vals, m)
+        wp = b.weights * p
+        wv = wp * (1.0 - p)
+        runs = _runs(t)
+        if runs is not None:
+            starts, run_t = runs
+            n = len(t)
+            acc[run_t, 0] += np.add.reduceat(b.weights, starts)
+            acc[run_t, 1] += np.add.reduceat(wp, starts)
+            acc[run_t, 2] += np.add.reduceat(wv, starts)
+            ind = sp.csr_matrix((wv, np.arange(n), np.append(starts, n)), shape=(len(starts), n))
+            acc[run_t, 3:] += ind @ b.X
+        else:
+            acc[:, 0] += np.bincount(t, weights=b.weights, minlength=m)
+            acc[:, 1] += np.bincount(t, weights=wp, minlength=m)
+            acc[:, 2] += np.bincount(t, weights=wv, minlength=m)
+            for j in range(k - 1):
+                acc[:, 3 + j] += np.bincount(t, weights=wv * b.X[:, j], minlength=m)
     tids = np.array(list(index), dtype=object)
     N, S, G = acc[:, 0], acc[:, 1], acc[:, 2:]
     check_children(tids, N, source_name(census))

@@ -79,3 +79,34 @@ def markdown_table(df: pd.DataFrame, floatfmt: str = "{:,.2f}") -> str:
     sep = "| " + " | ".join("---" for _ in df.columns) + " |"
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([header, sep, *body])
+
+
+def localised(df: pd.DataFrame, max_digits: int = 2) -> pd.DataFrame:
+    """Numbers as text in the current language's style (1,234.5 / 1.234,5 / 1 234,5).
+
+    For display only (exports keep numbers numeric). Each numeric column keeps as many decimals
+    as its values need, up to ``max_digits``; missing values show as an em dash.
+    """
+    from clrisk.i18n import format_number
+
+    out = df.copy()
+    for col in out.columns:
+        series = out[col]
+        if series.dtype == bool or not pd.api.types.is_numeric_dtype(series):
+            continue
+        values = series.astype(float)
+        finite = values[np.isfinite(values)]
+        digits = 0
+        for d in range(max_digits + 1):
+            digits = d
+            if np.allclose(finite, finite.round(d), rtol=0, atol=1e-9):
+                break
+        out[col] = [format_number(v, digits) if np.isfinite(v) else "—" for v in values]
+    return out
+
+
+def show_table(df: pd.DataFrame) -> None:
+    """Display a table as HTML in a notebook with localised numbers."""
+    from clrisk.tables import show
+
+    show(localised(df))

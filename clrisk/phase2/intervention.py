@@ -248,9 +248,9 @@ def design_intervention(actions: pd.DataFrame, coverage: pd.DataFrame,
         _("Group"): [_("Children in the age range (census)"),
                      _("Expected children in child labour (model)"),
                      _("Children attributable to the factors in the plan (model)")],
-        _("Number"): [_num(facts.get("children")), expected,
-                      float(coverage.loc[coverage["factor"].isin(costed["factor"]),
-                                         "children"].sum(min_count=1))],
+        _("Number"): np.round([_num(facts.get("children")), expected,
+                               float(coverage.loc[coverage["factor"].isin(costed["factor"]),
+                                                  "children"].sum(min_count=1))], 0),
     })
     return InterventionPlan(
         territory_id=str(facts.get("territory_id", "")), name=str(facts.get("name", "")),

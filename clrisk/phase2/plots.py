@@ -89,7 +89,8 @@ def plot_rank_sensitivity(sensitivity: pd.DataFrame, current: float,
         ax.plot(grp["risk_weight"], grp["rank"], marker="o", markersize=3,
                 label=f"{grp['name'].iloc[0]} ({tid})")
     ax.axvline(current, color="0.3", linestyle="--", linewidth=1)
-    ax.text(current, 0.7, _("team's weights"), fontsize=8, ha="center")
+    ax.text(current, 0.02, " " + _("team's weights"), fontsize=8, ha="left",
+            transform=ax.get_xaxis_transform())
     ax.invert_yaxis()
     n = int(sensitivity["rank"].max())
     ax.set_yticks(range(1, n + 1))
@@ -137,9 +138,8 @@ def profile_panel(geo: Any, risk: pd.DataFrame, facts: Mapping[str, Any], comp: 
     unit = _("Probability of child labour (%)") if model else _(
         "Child labour vulnerability index (IVTI)")
     fig, axes = plt.subplots(2, 2, figsize=(11, 8.5))
-    choropleth(geo, risk, "risk_score", ax=axes[0, 0], cmap="OrRd",
-               title=_("Location of {name}").format(name=facts["name"]), legend=unit,
-               highlight=[facts["territory_id"]])
+    location_map(geo, risk, str(facts["territory_id"]), model, axes[0, 0],
+                 _("Location of {name}").format(name=facts["name"]), unit, scale)
     ax = axes[0, 1]
     vals = comp["risk_score"].to_numpy() * scale
     ax.bar(comp["label"].astype(str), vals, color=["tab:red", "tab:orange", "tab:gray"])
@@ -167,6 +167,26 @@ def profile_panel(geo: Any, risk: pd.DataFrame, facts: Mapping[str, Any], comp: 
     fig.tight_layout()
     _note(fig, synthetic)
     return fig
+
+
+def location_map(geo: Any, risk: pd.DataFrame, territory_id: str, model: bool, ax: Any,
+                 title: str, unit: str, scale: float) -> Any:
+    """The Phase I map (``clrisk.maps.plot_territory_map``, same colours as the Phase I
+    chapters) with the chosen territory outlined; a plain choropleth if that module is absent."""
+    try:
+        from clrisk.maps import plot_territory_map
+    except ImportError:  # pragma: no cover - the Phase I map module is part of the package
+        plot_territory_map = None
+    if plot_territory_map is not None:
+        gdf = geo[["territory_id", "geometry"]].assign(
+            territory_id=geo["territory_id"].astype(str)).merge(
+            risk[["territory_id", "risk_score"]], on="territory_id", how="left")
+        plot_territory_map(gdf, "risk_score", "probability" if model else "ivti", ax=ax)
+        gdf[gdf["territory_id"] == territory_id].boundary.plot(ax=ax, color="red", linewidth=1.6)
+        ax.set_title(title)
+        return ax
+    return choropleth(geo, risk.assign(risk_score=risk["risk_score"] * scale), "risk_score",
+                      ax=ax, cmap="OrRd", title=title, legend=unit, highlight=[territory_id])
 
 
 # --- step 4: services -------------------------------------------------------------------------

@@ -210,15 +210,27 @@ def weight_sensitivity(risk: pd.DataFrame, criteria: pd.DataFrame, weights: Mapp
     territory would come first?".
     """
     grid = list(np.round(np.linspace(0, 1, 21), 4) if grid is None else grid)
+    ratings = [c for c in criteria.columns if c not in ("territory_id", "notes")]
+    validate_weights(weights, ratings)
     matrix = criteria_matrix(risk, criteria)
     available = [c for c in RISK_CRITERIA if matrix[c].notna().any()]
+    cols = [*RISK_CRITERIA, *ratings]
+    values = matrix[cols].fillna(0.0).to_numpy(dtype=float)
+    names = matrix["territory_id"].map(
+        risk.assign(territory_id=risk["territory_id"].astype(str))
+        .set_index("territory_id")["name"]).to_numpy()
+    ids = matrix["territory_id"].to_numpy()
     rows = []
     for t in grid:
         w = split_weights(weights, float(t), available)
-        scored = score_candidates(risk, criteria, w)
-        rows.append(scored[["territory_id", "name", "score", "rank"]].assign(risk_weight=float(t)))
+        score = values @ np.array([w.get(c, 0.0) for c in cols])
+        order = np.lexsort((ids, -score))  # score descending, then territory id
+        rank = np.empty(len(order), dtype=int)
+        rank[order] = np.arange(1, len(order) + 1)
+        rows.append(pd.DataFrame({"risk_weight": float(t), "territory_id": ids, "name": names,
+                                  "score": score, "rank": rank}))
     out = pd.concat(rows, ignore_index=True)
-    return out[["risk_weight", "territory_id", "name", "score", "rank"]]
+    return out.sort_values(["risk_weight", "rank"]).reset_index(drop=True)
 
 
 def top_choices(sensitivity: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,6 @@ import pandas as pd
 import yaml
 
 from clrisk.errors import data_error
-from clrisk.schema import SECTORS
 
 # File names of the worksheets inside ``<country folder>/phase2/``.
 SELECTION_CRITERIA = "selection_criteria.csv"
@@ -169,12 +168,6 @@ def check_territories(ids: pd.Series, known: Iterable[str], path: str | Path,
     if dup.any():
         raise data_error(path, "duplicated territory id(s)", "keep one row per territory",
                          column=column, rows=rows_where(dup))
-
-
-def check_sectors(values: pd.Series, path: str | Path, column: str = "sector") -> pd.Series:
-    """Sectors must be the canonical ones (education, social_protection, labour, health)."""
-    frame = pd.DataFrame({column: values})
-    return choice_column(frame, column, path, SECTORS)
 
 
 def read_yaml(path: str | Path) -> Any:
