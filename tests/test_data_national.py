@@ -141,3 +141,16 @@ def test_init_profile_from_national_files(peru_national: Path, tmp_path: Path) -
     load_profile(out_path)  # the starter profile is structurally valid
     with pytest.raises(Exception, match="already exists"):
         init_profile.run(args, io.StringIO())
+
+
+def test_init_profile_writes_csv_conventions(peru_national: Path, tmp_path: Path) -> None:
+    folder = peru_national.parent
+    out_path = tmp_path / "profile.yaml"
+    args = Namespace(survey=str(folder / "enaho_ninos.csv"), census=str(folder / "censo_ninos.sav"),
+                     territories=str(folder / "distritos.shp"), admin_records=None,
+                     out=str(out_path), force=False)
+    assert init_profile.run(args, io.StringIO()) == 0
+    entry = yaml.safe_load(out_path.read_text(encoding="utf-8"))["files"]["survey"]
+    assert entry["sep"] == ";" and entry["decimal"] == "," and entry["encoding"] == "cp1252"
+    assert entry["path"].endswith("enaho_ninos.csv")
+    load_profile(out_path)

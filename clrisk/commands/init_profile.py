@@ -134,7 +134,24 @@ def inspect_table(path: Path, kind: str = "survey") -> dict[str, Any]:
     return {"path": path, "columns": cols, "rows": len(df),
             "describe": {c: describe_column(df[c], table.value_labels.get(c)) for c in cols},
             "roles": roles, "covariates": guess(rest, COVARIATE_PATTERNS),
-            "labels": table.value_labels, "notes": table.notes}
+            "labels": table.value_labels, "notes": table.notes,
+            "read_options": _read_options(table)}
+
+
+def _read_options(table: Any) -> dict[str, str]:
+    """CSV conventions detected while reading, to be written into the profile explicitly.
+
+    Why explicit: detection is a guess on this copy of the file; the profile states the
+    convention so a later export that differs is reported instead of silently misread.
+    """
+    if table.sep is None:
+        return {}
+    opts = {"sep": table.sep}
+    if table.encoding not in (None, "utf-8"):
+        opts["encoding"] = "utf-8-sig" if table.encoding == "utf-8-sig" else table.encoding
+    if table.decimal_comma_columns:
+        opts["decimal"] = ","
+    return opts
 
 
 def inspect_geo(path: Path) -> dict[str, Any]:
@@ -199,7 +216,11 @@ def build_profile_text(survey: dict | None, census: dict | None, geo: dict,
     L.append("files:")
     for kind, info in (("survey", survey), ("census", census), ("territories", geo),
                        ("admin_records", admin)):
-        if info:
+        if info and info.get("read_options"):
+            opts = ", ".join(f"{k}: {_q(v)}" for k, v in info["read_options"].items())
+            L.append(f"  {kind}: {{path: {_q(_rel(info['path'], out))}, {opts}}}  # " +
+                     _("detected while reading the file"))
+        elif info:
             L.append(f"  {kind}: {_q(_rel(info['path'], out))}")
     if survey:
         r = survey["roles"]

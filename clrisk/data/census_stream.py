@@ -94,7 +94,7 @@ def map_census_to_cache(profile: Any, path: Path, report: Any,
 
     from clrisk.data import validate as V
     from clrisk.data.country import ID_COLUMNS, _canonical_columns, _string_columns
-    from clrisk.data.mapping import _code_text, apply_mapping, mapped_outputs
+    from clrisk.data.mapping import apply_mapping, code_text, mapped_outputs
 
     rules = profile.table_mapping("census")
     target = _cache_file(path, {"rules": rules, "design": profile.design,
@@ -113,14 +113,14 @@ def map_census_to_cache(profile: Any, path: Path, report: Any,
                 n_in += len(chunk)
                 for col in strings:
                     if col in chunk.columns and not pd.api.types.is_object_dtype(chunk[col]):
-                        chunk[col] = _code_text(chunk[col])
+                        chunk[col] = code_text(chunk[col])
                 df, _notes = apply_mapping(chunk, rules, path, "census", labels,
                                            design=profile.design, outcome=profile.outcome,
                                            profile_where=profile.where("mapping", "census"))
                 df = df[_canonical_columns(profile, "census", df, mapped_outputs(rules))]
                 for col in ID_COLUMNS:
                     if col in df.columns:
-                        df[col] = _code_text(df[col])
+                        df[col] = code_text(df[col])
                 first = n_out == 0
                 if first and report.fail(V.missing_columns(df, ["territory_id"], path, "census")):
                     return None

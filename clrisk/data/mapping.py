@@ -43,7 +43,7 @@ def _missing_column(path: Path, where: str, col: str, df: pd.DataFrame) -> DataE
         where=where, col=col), fix, column=col)
 
 
-def _code_text(s: pd.Series) -> pd.Series:
+def code_text(s: pd.Series) -> pd.Series:
     """Codes as text without a trailing '.0' (Stata/SPSS store codes as floats).
 
     Computed once per distinct value (censuses repeat a few hundred codes a million times).
@@ -63,7 +63,7 @@ def build_id(df: pd.DataFrame, spec: dict[str, Any], target: str, path: Path,
     for col, width in zip(spec["columns"], spec["widths"], strict=True):
         if col not in df.columns:
             raise _missing_column(path, where, col, df)
-        text = _code_text(df[col])
+        text = code_text(df[col])
         missing = text.isna()
         if missing.any():
             raise data_error(path, _("code column '{col}' used to build {target} has missing "

@@ -307,6 +307,7 @@ def write_national_sample(country_key: str | Path, out_dir: str | Path,
         nat, labels, meta = national_survey(canon.survey)
         _write_labelled(nat, out / "enaho_ninos.dta", labels, meta["col_labels"])
         csv = nat.copy()
+        csv.insert(0, "año", 2019)  # survey year, as in ENAHO exports (a non-ASCII name)
         csv["factor07"] = csv["factor07"].map(lambda v: f"{v:.6f}".rstrip("0").rstrip(".")
                                               .replace(".", ","))
         with atomic_write(out / "enaho_ninos.csv", encoding="latin-1") as fh:

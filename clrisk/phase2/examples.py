@@ -331,6 +331,23 @@ def monitoring(inputs: RiskInputs, directions: dict[str, int] | None = None) -> 
     return pd.DataFrame(rows)
 
 
+README = """# Phase II worksheets (sample: invented values)
+
+Filled in by the local team; read by the Phase II chapters (`notebooks/p2_*.md`) and by
+`clrisk.phase2.steps`. Regenerate the samples with `python -m clrisk.phase2.examples --all`.
+Identifiers are text: keep leading zeros. Numbers use a dot for decimals, no thousands separator.
+
+| file | one row / key per | columns or keys |
+|---|---|---|
+| `selection_criteria.csv` | candidate territory | `territory_id`; ratings 1 (unfavourable) to 5 (favourable): `institutional_capacity`, `political_interest`, `time_available` (extra rating columns allowed); optional `name`, `notes` |
+| `selection_weights.yaml` | criterion | `weights:` → `risk_level`, `risk_score`, `p_high`, `expected_children` (from Phase I) and one weight per rating column; all ≥ 0, sum = 1 |
+| `stakeholders.csv` | organisation | `name`; `type` (government_national, government_state, government_municipal, employers, workers, civil_society, international); `role`; `competences` (`;`-separated: education, social_protection, labour, health); `agreement` (none, in_negotiation, mou_signed); `focal_point` (yes/no) |
+| `local_definitions.yaml` | — | `legal_definition`, `operational_definition`, `target_group` (text or en/es/fr texts); optional `exclusions`, `sources` |
+| `action_lines.csv` | action line | `factor` (factor name of the profile, or IVTI indicator); `action_line`; `sector`; `institution`; `unit_cost` (≥ 0, local currency); `unit`; `beneficiaries` (number, or blank = unmet demand from the model); optional `priority` (1 = first) |
+| `monitoring.csv` | indicator | `indicator`; `factor` (blank = whole territory); `baseline` (number or `auto` = from the model); `target` (number or relative change such as `-20%`); `unit`; `frequency`; `source`; `responsible` |
+"""
+
+
 def write_worksheets(inputs: RiskInputs, folder: str | Path, *, country: str, language: str,
                      profile: Any = None, region_name: str | None = None) -> list[Path]:
     """Write the six default worksheets of one country into ``folder`` (atomically)."""
@@ -350,6 +367,9 @@ def write_worksheets(inputs: RiskInputs, folder: str | Path, *, country: str, la
     paths.append(write_csv(action_lines(inputs, language, rng), folder / ws.ACTION_LINES))
     directions = dict(getattr(profile, "ivti_directions", {}) or {}) if profile else {}
     paths.append(write_csv(monitoring(inputs, directions), folder / ws.MONITORING))
+    with atomic_write(folder / "README.md") as fh:
+        fh.write(README)
+    paths.append(folder / "README.md")
     return paths
 
 
