@@ -24,7 +24,7 @@ import pandas as pd
 
 from clrisk.i18n import _, get_language
 from clrisk.io import atomic_path, write_csv, write_json
-from clrisk.schema import NAME, REGION_ID, TERRITORY_ID
+from clrisk.schema import NAME, OUTCOME, PSU, REGION_ID, STRATUM, TERRITORY_ID, WEIGHT
 
 DEFAULT_DRAWS = 200
 DEFAULT_SEED = 12345
@@ -86,10 +86,9 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
 
         covs = list(profile.covariates)
         with _progress(None, _("Fitting the risk model"), progress):
-            model = fit_risk_model(data.survey, covs, outcome=profile.outcome,
-                                   weight=profile.design_column("weight"),
-                                   strata=profile.design_column("stratum"),
-                                   psu=profile.design_column("psu"))
+            # The loader has already mapped national design columns onto canonical names.
+            model = fit_risk_model(data.survey, covs, outcome=OUTCOME, weight=WEIGHT,
+                                   strata=STRATUM, psu=PSU)
         result.model = model
         weight = census_weight(census)
         n_rows = len(census) if isinstance(census, pd.DataFrame) else None

@@ -31,7 +31,7 @@ def export_table(df: pd.DataFrame, path: str | Path) -> Path:
     if suffix == ".csv":
         return write_csv(df, path)
     if suffix == ".xlsx":
-        return export_workbook({"table": df}, path)
+        return export_workbook({path.stem: df}, path)
     if suffix == ".md":
         with atomic_write(path) as fh:
             fh.write(markdown_table(df) + "\n")
