@@ -190,6 +190,12 @@ def build_book(country: str, langs: list[str], jobs: int = 2, chapters: list[str
     """Execute and build; return the ``_build/html`` folder."""
     build = Path(build or repo / "_build")
     toc, docs, stems = select_documents(repo, chapters, allow_missing)
+    samples = repo / "data_samples"
+    if stems and not skip_execute and data_dir is None and samples.is_dir() \
+            and not (samples / country).is_dir():
+        known = ", ".join(sorted(p.name for p in samples.iterdir() if p.is_dir()))
+        raise BuildError(f"no sample data for country '{country}' in {samples}. "
+                         f"Fix: choose one of {known}, or pass --data-dir.")
     if not skip_execute:
         execute_chapters(repo, build, stems, langs, country, data_dir, jobs)
     trees = {lang: assemble(repo, build, lang, country, toc, docs) for lang in langs}
@@ -216,7 +222,8 @@ def extract_messages(repo: Path, workdir: Path) -> Path:
     tree = gettext_tree(repo, workdir / "src")
     pot = workdir / "gettext"
     code = run_sphinx(str(tree), str(pot), str(workdir / "doctrees"), "gettext",
-                      {"language": "en"}, str(workdir / "gettext.log"))
+                      {"language": "en", "project": "CLRISK", "version": "0.1"},
+                      str(workdir / "gettext.log"))
     if code:
         log = (workdir / "gettext.log").read_text(encoding="utf-8")
         raise BuildError(f"message extraction failed:\n{log[-3000:]}")

@@ -185,6 +185,7 @@ def test_end_to_end_two_languages(tmp_path: Path) -> None:
     assert "<img" in es
     intro_es = (html / "es" / "book" / "intro.html").read_text(encoding="utf-8")
     assert "Qué hace el modelo" in intro_es  # prose catalog of book/intro
+    assert "Fase I — identificación del riesgo" in es  # _toc.yml part caption in the sidebar
     root = (html / "index.html").read_text(encoding="utf-8")
     assert 'url=en/book/intro.html' in root and 'href="es/book/intro.html"' in root
     assert not (html / "jupyter_execute").exists()
@@ -204,3 +205,11 @@ def test_kernel_environment_is_restored(monkeypatch: pytest.MonkeyPatch) -> None
         assert os.environ["MPLBACKEND"].endswith("backend_inline")
     assert os.environ["MPLBACKEND"] == "Agg"
     assert "PYDEVD_DISABLE_FILE_VALIDATION" not in os.environ
+
+
+def test_unknown_country_is_refused_before_any_execution(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "data_samples" / "peru").mkdir(parents=True)
+    with pytest.raises(bookbuild.BuildError, match="choose one of peru"):
+        bookbuild.build_book("atlantis", ["en"], repo=repo, build=tmp_path / "build")
+    assert not (tmp_path / "build" / "executed").exists()

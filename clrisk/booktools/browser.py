@@ -201,10 +201,15 @@ def _page_svgs(html: Path) -> Iterator[str]:
 
 
 def pages_to_shoot(root: Path, lang: str, count: int = 3) -> list[str]:
-    """The landing page, the first and the last chapter page of a site (relative URLs)."""
+    """The landing page, the first and the last chapter page of a site (relative URLs), in the
+    reading order of ``_toc.yml`` when the pages are there, else alphabetical."""
+    from clrisk.booktools.toc import chapter_names, load_toc
+
     site = root / lang
     chosen = ["book/intro.html"] if (site / "book" / "intro.html").is_file() else []
-    chapters = sorted(p.relative_to(site).as_posix() for p in (site / "notebooks").glob("*.html"))
+    built = sorted(p.relative_to(site).as_posix() for p in (site / "notebooks").glob("*.html"))
+    order = [f"notebooks/{c}.html" for c in chapter_names(load_toc())]
+    chapters = [c for c in order if c in built] or built
     for rel in (chapters[:1] + chapters[-1:] + chapters[1:2]):
         if rel not in chosen and len(chosen) < count:
             chosen.append(rel)

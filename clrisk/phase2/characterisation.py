@@ -163,28 +163,31 @@ def top_factors(factors: pd.DataFrame, territory_id: str, n: int = 5) -> pd.Data
 
 def facts_table(facts: Mapping[str, Any]) -> pd.DataFrame:
     """Two-column table (indicator, value) with every number formatted and explained."""
+    from clrisk.i18n import format_number as num
+    from clrisk.i18n import format_percent as pct
+
     model = facts.get("source", "risk_model") == "risk_model"
     rows: list[tuple[str, str]] = [
         (_("Territory"), f"{facts['name']} ({facts['territory_id']})"),
         (_("Region"), f"{facts['region_name']} ({facts['region_id']})"),
     ]
     if np.isfinite(_f(facts.get("children"))):
-        rows.append((_("Children in the age range"), f"{_f(facts['children']):,.0f}"))
+        rows.append((_("Children in the age range"), num(_f(facts["children"]))))
     if model:
         rows += [
             (_("Predicted probability of child labour"),
-             f"{100 * _f(facts['risk_score']):.1f}% "
-             f"({_('95% CI')} {100 * _f(facts['ci_low']):.1f}–{100 * _f(facts['ci_high']):.1f}%)"),
+             f"{pct(_f(facts['risk_score']))} ({_('95% CI')} {pct(_f(facts['ci_low']))}–"
+             f"{pct(_f(facts['ci_high']))})"),
             (_("Expected children in child labour"),
-             f"{_f(facts['expected_children']):,.0f} ({_('95% CI')} "
-             f"{_f(facts['ci_low_children']):,.0f}–{_f(facts['ci_high_children']):,.0f})"),
+             f"{num(_f(facts['expected_children']))} ({_('95% CI')} "
+             f"{num(_f(facts['ci_low_children']))}–{num(_f(facts['ci_high_children']))})"),
         ]
     else:
         rows.append((_("Child labour vulnerability index (IVTI)"),
-                     f"{_f(facts['risk_score']):.3f}"))
+                     num(_f(facts["risk_score"]), 3)))
     rows.append((_("Risk level"), str(facts["risk_label"])))
     if np.isfinite(_f(facts.get("p_top"))):
-        rows.append((_("Probability of being in the top level"), f"{100 * _f(facts['p_top']):.0f}%"))
+        rows.append((_("Probability of being in the top level"), pct(_f(facts["p_top"]), 0)))
     rows.append((_("Rank in the country (1 = highest risk)"),
                  f"{facts['rank']} / {facts['n_territories']}"))
     return pd.DataFrame(rows, columns=[_("Indicator"), _("Value")])
@@ -195,16 +198,18 @@ def profile_markdown(facts: Mapping[str, Any], comp: pd.DataFrame, factors: pd.D
                      synthetic: bool = True) -> str:
     """The printable profile as MyST/markdown (sections: key figures, comparison, factors,
     definitions, micro-areas)."""
+    from clrisk.phase2.export import localised as local_numbers
     from clrisk.phase2.export import markdown_table
 
     model = facts.get("source", "risk_model") == "risk_model"
-    lines = [f"## {_('Territorial profile')}: {facts['name']}", ""]
+    lines = [f"## {_('Territorial profile: {name}').format(name=facts['name'])}", ""]
     if synthetic:
         lines += [f"*{_('Sample data: synthetic, for demonstration only.')}*", ""]
     lines += [f"### {_('Key figures')}", "", markdown_table(facts_table(facts)), ""]
     lines += [f"### {_('Comparison with the region and the country')}", "",
-              markdown_table(comparison_table(comp, model)), ""]
-    lines += [f"### {_('Main risk factors')}", "", markdown_table(factor_table(factors, model)), ""]
+              markdown_table(local_numbers(comparison_table(comp, model))), ""]
+    lines += [f"### {_('Main risk factors')}", "",
+              markdown_table(local_numbers(factor_table(factors, model))), ""]
     lines += [f"### {_('Local definition of child labour')}", ""]
     for key, title in (("legal_definition", _("Legal definition")),
                        ("operational_definition", _("Operational definition")),
@@ -234,7 +239,8 @@ def profile_html(markdown_text: str, standalone: bool = True) -> str:
 
     def flush() -> None:
         if table:
-            rows = [r.strip().strip("|").split(" | ") for r in table if not r.startswith("| ---")]
+            rows = [[c.strip() for c in r.strip().strip("|").split(" | ")]
+                    for r in table if not r.startswith("| ---")]
             head, *rest = rows
             body.append('<table class="clrisk-table"><thead><tr>'
                         + "".join(f"<th>{html.escape(c)}</th>" for c in head)

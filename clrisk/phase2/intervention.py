@@ -317,8 +317,12 @@ def export_plan(plan: InterventionPlan, path: str | Path) -> Path:
 
 def plan_markdown(plan: InterventionPlan) -> str:
     """The whole plan as a markdown document (headings + pipe tables)."""
-    parts = [f"# {_('Intervention plan')}: {plan.name} ({plan.territory_id})", ""]
+    from clrisk.i18n import format_number
+
+    title = _("Intervention plan: {name} ({code})").format(name=plan.name,
+                                                          code=plan.territory_id)
+    parts = [f"# {title}", ""]
     for title, table in plan.tables().items():
-        parts += [f"## {title}", "", export.markdown_table(table), ""]
-    parts += [f"**{_('Total cost')}:** {plan.total_cost:,.0f}", ""]
+        parts += [f"## {title}", "", export.markdown_table(export.localised(table)), ""]
+    parts += [f"**{_('Total cost: {cost}').format(cost=format_number(plan.total_cost))}**", ""]
     return "\n".join(parts)
