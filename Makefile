@@ -40,6 +40,7 @@ bench: venv
 ## Regenerate data_samples/ from clrisk.synth (deterministic).
 samples: venv
 	$(BIN)/python -m clrisk.synth --all
+	$(BIN)/python -m clrisk.phase2.examples --all
 
 clean:
 	rm -rf _build

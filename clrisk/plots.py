@@ -379,7 +379,8 @@ def _sector_legend(ax: Axes, sectors: Sequence[str], lang: str) -> None:
     present = [s for s in SECTOR_COLOURS if s in set(sectors)]
     ax.legend(handles=[Patch(facecolor=SECTOR_COLOURS[s], label=_(SECTOR_NAMES[s], lang))
                        for s in present],
-              title=_("Sector", lang), fontsize=8, loc="lower right")
+              title=_("Sector", lang), fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0),
+              frameon=False)
 
 
 def plot_factor_weights(weights: pd.DataFrame, territory_id: str, profile: Any | None = None,

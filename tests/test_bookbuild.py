@@ -37,6 +37,10 @@ kernelspec:
 
 Stand-in prose of {name}.
 
+The logistic function $\\Lambda(x) = 1/(1+e^{{-x}})$ and a display:
+
+$$\\begin{{aligned}} y &= \\bigl(a + b\\bigr) \\\\ z &\\sim \\mathcal B(p) \\end{{aligned}}$$
+
 ```{{code-cell}} ipython3
 :tags: [parameters]
 country = "peru"
@@ -189,11 +193,28 @@ def test_end_to_end_two_languages(tmp_path: Path) -> None:
     root = (html / "index.html").read_text(encoding="utf-8")
     assert 'url=en/book/intro.html' in root and 'href="es/book/intro.html"' in root
     assert not (html / "jupyter_execute").exists()
+    # Formulas are SVG files made at build time: no MathJax from a CDN, nothing left as TeX.
+    assert en.count('class="clrisk-math"') == 3 and "mathjax@" not in en
+    assert 'class="math"' not in en.replace('class="math notranslate', "")
+    assert len(list((html / "en" / "_images" / "math").glob("*.svg"))) == 3
 
     # Second run reuses the executed notebooks.
     (build / "html").rename(build / "html-old")
     bookbuild.build_book("chile", ["es"], jobs=1, repo=repo, build=build, skip_execute=True)
     assert (build / "html" / "es" / "notebooks" / "beta.html").is_file()
+
+
+def test_math_rewrites_and_renders() -> None:
+    from clrisk.booktools import mathsvg
+
+    lines = mathsvg.tex_lines(r"\begin{aligned} a &= \bigl(b\bigr) \\ c &\sim \mathcal B(p)"
+                              r"\end{aligned}")
+    assert lines == [r"a = (b)", r"c \sim \mathcal{B}(p)"]
+    svg, height, depth = mathsvg.render_svg(r"\frac{p}{1-p} = e^{\beta}")
+    assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
+    assert height > mathsvg.FONT_SIZE and depth > 0  # a fraction reaches below the baseline
+    with pytest.raises(ValueError):
+        mathsvg.render_svg(r"\unknowncommand{x}")
 
 
 def test_kernel_environment_is_restored(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -411,3 +411,19 @@ def test_sheet_names_are_valid():
     assert sheet_name("a/b:c?") == "a b c"
     assert len(sheet_name("x" * 40)) == 31
     assert sheet_name("[]") == "Sheet"
+
+
+def test_ivti_child_population_is_picked_up_when_present():
+    from clrisk.phase2.inputs import _children_column, finish_factors, finish_risk
+
+    admin = pd.DataFrame({"territory_id": ["01", "02"], "child_population": ["10", "x"]})
+    kids = _children_column(admin)
+    assert kids.loc["01"] == 10 and np.isnan(kids.loc["02"])
+    assert _children_column(admin.drop(columns="child_population")) is None
+    # finish_* keep ids as text, drop non-positive factors and re-rank
+    risk = finish_risk(pd.DataFrame({"territory_id": [1], "region_id": [2], "risk_score": [.1],
+                                     "risk_level": [1]}), "ivti", 3)
+    assert risk["territory_id"].tolist() == ["1"] and risk.attrs == {"source": "ivti", "k": 3}
+    fac = finish_factors(pd.DataFrame({"territory_id": ["1", "1", "1"], "factor": list("abc"),
+                                       "delta_pp": [1.0, -1.0, 3.0]}))
+    assert fac["factor"].tolist() == ["c", "a"] and fac["share"].tolist() == [0.75, 0.25]

@@ -154,3 +154,18 @@ def test_generator_candidates_mimic_the_pilot():
     strong = crit[crit["notes"].str.startswith("urban")]
     weak = crit[~crit["notes"].str.startswith("urban")]
     assert strong["institutional_capacity"].min() > weak["institutional_capacity"].max()
+
+
+def test_starting_worksheets_for_a_team_folder(tmp_path):
+    """A team folder without phase2/ gets a clear error, then default worksheets on request."""
+    from clrisk.errors import DataError
+
+    folder = _copy("jamaica", tmp_path)
+    shutil.rmtree(folder / "phase2")
+    C = steps.load(data_dir=folder, cache=False)
+    with pytest.raises(DataError, match="worksheet not found.*clrisk.phase2.examples"):
+        steps.selection(C)
+    written = examples.generate(folder)
+    assert {p.name for p in written} == {*ws.WORKSHEETS, "README.md"}
+    assert all(p.parent == folder / "phase2" for p in written)
+    assert steps.selection(C).chosen in C.inputs.territory_ids

@@ -6,6 +6,8 @@ of ``_toc.yml``) after Sphinx's gettext transform has run, so the captions — w
 builder does extract into the root page's catalog — would stay English in the sidebar.
 ``TranslateTocCaptions`` applies the same catalog right after the insertion.
 
+Why ``clrisk_svg`` maths: see ``clrisk.booktools.mathsvg`` (formulas without a CDN).
+
 Why the output folder: myst-nb writes notebook images to ``<outdir>/../jupyter_execute``, i.e.
 a folder shared by the sibling sites ``_build/html/{en,es,fr}`` that are built in parallel — a
 Spanish page could pick up an English figure. ``clrisk_nb_output_folder`` gives each language
@@ -20,6 +22,7 @@ from typing import Any
 from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
 
+from clrisk.booktools import mathsvg
 from clrisk.booktools.switcher import language_links
 
 
@@ -65,6 +68,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("clrisk_languages", ["en", "es", "fr"], "html")
     app.add_config_value("clrisk_nb_output_folder", "", "env")
     app.add_transform(TranslateTocCaptions)
+    mathsvg.setup(app)
     app.connect("html-page-context", _page_context)
     app.connect("builder-inited", _relocate_nb_output, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

@@ -99,7 +99,34 @@ def census_columns(census: pd.DataFrame | str | Path) -> list[str]:
     """Column names of a census without reading its rows (Parquet schema or DataFrame)."""
     if isinstance(census, pd.DataFrame):
         return [str(c) for c in census.columns]
-    return list(pq.ParquetFile(census).schema_arrow.names)
+    return list(open_parquet(census).schema_arrow.names)
+
+
+def _unreadable(census: str | Path, exc: BaseException) -> Exception:
+    return data_error(census, f"the Parquet file cannot be read ({type(exc).__name__}: {exc})",
+                      "the file is truncated or corrupt: export the census again (check the "
+                      "disk space and that the copy finished)")
+
+
+def open_parquet(census: str | Path, **kwargs) -> pq.ParquetFile:
+    """Open a Parquet census; a truncated or corrupt file is a DataError naming it."""
+    try:
+        return pq.ParquetFile(census, **kwargs)
+    except (pa.ArrowException, OSError) as exc:
+        raise _unreadable(census, exc) from None
+
+
+def _parquet_batches(census: str | Path, pf: pq.ParquetFile, **kwargs) -> Iterator:
+    """``pf.iter_batches`` with read errors (a corrupt page) turned into a DataError."""
+    it = pf.iter_batches(**kwargs)
+    while True:
+        try:
+            batch = next(it)
+        except StopIteration:
+            return
+        except (pa.ArrowException, OSError) as exc:
+            raise _unreadable(census, exc) from None
+        yield batch
 
 
 def _check_columns(census: pd.DataFrame | str | Path, needed: Sequence[str]) -> None:
@@ -159,6 +186,27 @@ def iter_census(census: pd.DataFrame | str | Path, covariates: Sequence[str], *,
                 ) -> Iterator[Batch]:
     """Yield validated batches of the census, reading only ``territory_id``, the covariates
     and the weight. Parquet files are streamed batch by batch (never loaded whole)."""
+    k = len(covariates)
+    for offset, codes, values, cols, w in iter_census_columns(census, covariates,
+                                                              weight=weight,
+                                                              batch_size=batch_size):
+        n = len(codes)
+        X = np.empty((n, k), dtype=np.float64, order="F")
+        for j, col in enumerate(cols):
+            X[:, j] = col  # integers are cast in place
+        yield Batch(offset, codes, values, X, np.ones(n) if w is None else w)
+
+
+def iter_census_columns(census: pd.DataFrame | str | Path, covariates: Sequence[str], *,
+                        weight: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE
+                        ) -> Iterator[tuple[int, np.ndarray, list[str], list[np.ndarray],
+                                            np.ndarray | None]]:
+    """Like :func:`iter_census` but without assembling a matrix: (row offset, territory
+    codes, territory values, one validated 1-D array per covariate, weights or None).
+
+    Why: integer Parquet columns without nulls are returned as zero-copy views in their
+    stored type (e.g. int8, all finite by construction), so a consumer can lay them out as it
+    needs (the row pass builds cache-sized C-ordered chunks) without an intermediate copy."""
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
     covariates = list(covariates)
@@ -169,8 +217,8 @@ def iter_census(census: pd.DataFrame | str | Path, covariates: Sequence[str], *,
         batches: Iterator = (census.iloc[i:i + batch_size] for i in range(0, len(census),
                                                                           batch_size))
     else:
-        pf = pq.ParquetFile(census, read_dictionary=[TERRITORY_ID])
-        batches = pf.iter_batches(batch_size=batch_size, columns=needed)
+        pf = open_parquet(census, read_dictionary=[TERRITORY_ID])
+        batches = _parquet_batches(census, pf, batch_size=batch_size, columns=needed)
     offset = 0
     for chunk in batches:
         n = len(chunk)
@@ -186,21 +234,20 @@ def iter_census(census: pd.DataFrame | str | Path, covariates: Sequence[str], *,
             codes, values = _territory_codes(chunk.column(TERRITORY_ID), offset, src)
             cols = [chunk.column(c) for c in covariates]
             wcol = chunk.column(weight) if weight else None
-        X = np.empty((n, len(covariates)), dtype=np.float64, order="F")
-        for j, (name, col) in enumerate(zip(covariates, cols, strict=True)):
+        arrays = []
+        for name, col in zip(covariates, cols, strict=True):
             if isinstance(col, pa.Array) and col.null_count == 0 and pa.types.is_integer(
                     col.type):
-                X[:, j] = col.to_numpy()  # integers without nulls: cast in place, all finite
+                arrays.append(col.to_numpy())  # integers without nulls: all finite
             else:
-                X[:, j] = _numeric(col, name, offset, src)
-        if wcol is None:
-            w = np.ones(n)
-        else:
+                arrays.append(_numeric(col, name, offset, src))
+        w = None
+        if wcol is not None:
             w = _numeric(wcol, weight, offset, src)
             if (w < 0).any():
                 raise data_error(src, "negative census weights", "census weights must be "
                                  ">= 0", weight, np.flatnonzero(w < 0) + offset + 1)
-        yield Batch(offset, codes, values, X, w)
+        yield offset, codes, values, arrays, w
         offset += n
     if offset == 0:
         raise data_error(src, "the census has no rows", "check the census file and the "

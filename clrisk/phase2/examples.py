@@ -6,6 +6,7 @@ are written from the Phase I results with a fixed, country-specific seed::
 
     python -m clrisk.phase2.examples --all          # every sample country
     python -m clrisk.phase2.examples peru jamaica   # some
+    python -m clrisk.phase2.examples path/to/my_country   # starting worksheets for a team
 
 The ratings, stakeholders and costs are **invented** for demonstration — a team replaces them
 with its own. The candidates mimic the Mexican pilot's dilemma: the highest-risk territories are
@@ -373,26 +374,29 @@ def write_worksheets(inputs: RiskInputs, folder: str | Path, *, country: str, la
     return paths
 
 
-def generate(country: str, samples: Path = SAMPLES) -> list[Path]:
-    """Load a sample country, run Phase I, write its ``phase2/`` worksheets."""
+def generate(country: str | Path, samples: Path = SAMPLES) -> list[Path]:
+    """Run Phase I on a sample country (name) or a team's country folder (path) and write
+    default ``phase2/`` worksheets next to its data — a starting point the team then edits."""
     from clrisk.data import load_country
     from clrisk.phase2.inputs import from_country
 
-    data = load_country(samples / country)
+    folder = Path(country)
+    data = load_country(folder if folder.is_dir() else samples / str(country))
     inputs = from_country(data)
     try:
         from clrisk.synth.countries import COUNTRIES
 
-        language = COUNTRIES[country].language
+        language = COUNTRIES[str(data.key)].language
     except (ImportError, KeyError):
         language = "en"
-    return write_worksheets(inputs, ws.worksheet_dir(data.root), country=country,
+    return write_worksheets(inputs, ws.worksheet_dir(data.root), country=str(data.key),
                             language=language, profile=data.profile)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write the default Phase II worksheets")
-    parser.add_argument("countries", nargs="*")
+    parser.add_argument("countries", nargs="*",
+                        help="sample country names or paths to country folders")
     parser.add_argument("--all", action="store_true")
     args = parser.parse_args(argv)
     names = (sorted(p.name for p in SAMPLES.iterdir() if (p / "profile.yaml").is_file())

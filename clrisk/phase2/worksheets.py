@@ -52,7 +52,9 @@ def read_table(path: str | Path, required: Sequence[str]) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise data_error(path, "worksheet not found",
-                         f"create it (copy the sample in data_samples/<country>/phase2/{path.name})")
+                         f"create it: copy data_samples/<country>/phase2/{path.name}, or write "
+                         "starting worksheets with `python -m clrisk.phase2.examples "
+                         "<your country folder>`")
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
                          comment=None, encoding="utf-8-sig")
@@ -175,7 +177,9 @@ def read_yaml(path: str | Path) -> Any:
     path = Path(path)
     if not path.is_file():
         raise data_error(path, "worksheet not found",
-                         f"create it (copy the sample in data_samples/<country>/phase2/{path.name})")
+                         f"create it: copy data_samples/<country>/phase2/{path.name}, or write "
+                         "starting worksheets with `python -m clrisk.phase2.examples "
+                         "<your country folder>`")
     try:
         with path.open(encoding="utf-8") as fh:
             return yaml.safe_load(fh)
