@@ -6,7 +6,7 @@ COUNTRY ?= peru
 BOOK_LANG ?= en
 JOBS ?= 2
 
-.PHONY: venv book site test lint bench samples clean
+.PHONY: venv book site test lint bench samples clean browser-check gettext
 
 # The stamp is rebuilt whenever the pinned requirements or the package metadata change.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -44,3 +44,11 @@ samples: venv
 
 clean:
 	rm -rf _build
+
+## Serve _build/html, open pages in headless Chromium, screenshots + link/image checks.
+browser-check: venv
+	$(BIN)/python scripts/browser_check.py
+
+## Extract prose messages and update book/locales/{es,fr} catalogs (sphinx-intl).
+gettext: venv
+	$(BIN)/python -m clrisk.bookbuild gettext

@@ -210,9 +210,9 @@ def test_math_rewrites_and_renders() -> None:
     lines = mathsvg.tex_lines(r"\begin{aligned} a &= \bigl(b\bigr) \\ c &\sim \mathcal B(p)"
                               r"\end{aligned}")
     assert lines == [r"a = (b)", r"c \sim \mathcal{B}(p)"]
-    svg, height, depth = mathsvg.render_svg(r"\frac{p}{1-p} = e^{\beta}")
+    svg, width, height, depth = mathsvg.render_svg(r"\frac{p}{1-p} = e^{\beta}")
     assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg
-    assert height > mathsvg.FONT_SIZE and depth > 0  # a fraction reaches below the baseline
+    assert width > 0 and height > mathsvg.FONT_SIZE and depth > 0  # fraction: below baseline
     with pytest.raises(ValueError):
         mathsvg.render_svg(r"\unknowncommand{x}")
 

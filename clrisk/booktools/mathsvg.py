@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 FONT_SIZE = 12.0  # pt; the theme's body text is ~16 px
-_METRICS: dict[str, tuple[float, float]] = {}  # digest -> (height, depth) in pt
+_METRICS: dict[str, tuple[float, float]] = {}  # digest -> (width, depth) in pt
 
 _SIZED = re.compile(r"\\(?:big|Big|bigg|Bigg)[lrm]?\s*")
 _MATHCAL = re.compile(r"\\mathcal\s*([A-Za-z])")
@@ -33,20 +33,17 @@ def tex_lines(tex: str) -> list[str]:
     return [" ".join(line.replace("&", " ").split()) for line in lines if line.strip()]
 
 
-def render_svg(tex: str) -> tuple[bytes, float, float]:
-    """(svg bytes, height in pt, depth below the baseline in pt) of one line of TeX."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib import mathtext
+def render_svg(tex: str) -> tuple[bytes, float, float, float]:
+    """(svg bytes, width, height, depth below the baseline; all in pt) of one line of TeX."""
+    from matplotlib import mathtext  # no pyplot: the caller's backend is left alone
     from matplotlib.font_manager import FontProperties
 
     prop = FontProperties(size=FONT_SIZE)
-    _w, height, depth, _g, _r = mathtext.MathTextParser("path").parse(f"${tex}$", dpi=72,
+    width, height, depth, _g, _r = mathtext.MathTextParser("path").parse(f"${tex}$", dpi=72,
                                                                       prop=prop)
     buffer = io.BytesIO()
     mathtext.math_to_image(f"${tex}$", buffer, prop=prop, format="svg")
-    return buffer.getvalue(), float(height), float(depth)
+    return buffer.getvalue(), float(width), float(height), float(depth)
 
 
 def _images(translator: Any, tex: str) -> str | None:
@@ -58,17 +55,17 @@ def _images(translator: Any, tex: str) -> str | None:
         target = Path(builder.outdir) / "_images" / "math" / f"{digest}.svg"
         try:
             if digest not in _METRICS or not target.is_file():
-                svg, height, depth = render_svg(line)
+                svg, width, _height, depth = render_svg(line)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(svg)
-                _METRICS[digest] = (height, depth)
-            height, depth = _METRICS[digest]
+                _METRICS[digest] = (width, depth)
+            width, depth = _METRICS[digest]
         except Exception:  # mathtext lacks a construct: caller shows the TeX source
             return None
         src = f"{builder.imgpath}/math/{digest}.svg"
         em = 1 / FONT_SIZE
         tags.append(f'<img class="clrisk-math" src="{src}" alt="{html.escape(line)}" '
-                    f'style="height:{height * em:.3f}em;vertical-align:{-depth * em:.3f}em">')
+                    f'style="width:{width * em:.3f}em;vertical-align:{-depth * em:.3f}em">')
     return "".join(tags) if tags else None
 
 

@@ -79,7 +79,10 @@ def run_sphinx(tree: str, outdir: str, doctreedir: str, builder: str,
     with open(logfile, "w", encoding="utf-8") as log, contextlib.redirect_stderr(log):
         result = build_sphinx(tree, outdir, doctreedir=doctreedir, noconfig=True,
                               path_config=str(Path(tree) / "_config.yml"), builder=builder,
-                              confoverrides=conf, quiet=True, keep_going=True)
+                              confoverrides=conf, quiet=True, keep_going=True,
+                              # re-read only what changed, but write every page and copy the
+                              # static files: templates, CSS and extensions change too
+                              force_all=True)
         sys.stderr.flush()
     if isinstance(result, Exception):
         with open(logfile, "a", encoding="utf-8") as log:

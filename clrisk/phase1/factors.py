@@ -26,11 +26,11 @@ from clrisk.phase1.patterns import (
     PatternTable,
     TooManyPatterns,
     as_pattern_table,
-    check_children,
-    iter_census,
+    choose_method,
     source_name,
 )
-from clrisk.phase1.scoring import model_arrays
+from clrisk.phase1.rowpass import RowSums, row_sums
+from clrisk.phase1.scoring import model_arrays, score_patterns, score_sums
 from clrisk.schema import COVARIATES, TERRITORY_ID
 
 FACTOR_COLUMNS = [TERRITORY_ID, "factor", "sector", "reference", "territory_children",
@@ -57,17 +57,9 @@ def default_factors(covariates: list[str], profile: Any = None
     return refs, sectors
 
 
-def factor_weights(model: Any, census: PatternTable | pd.DataFrame | str | Path,
-                   factors: Mapping[str, float] | None = None, *,
-                   sectors: Mapping[str, str | None] | None = None, weight: str | None = None,
-                   batch_size: int = DEFAULT_BATCH_SIZE) -> pd.DataFrame:
-    """Long table: one row per (territory, factor), sorted by territory_id then rank.
-
-    ``factors`` maps covariate -> reference value (default: the catalogue's references for the
-    model's covariates); ``sectors`` maps covariate -> sector (default: the catalogue's).
-    ``census`` is a DataFrame, a Parquet path or a :class:`PatternTable`.
-    """
-    covs, beta, _V = model_arrays(model)
+def _resolve(covs: list[str], census: Any, factors: Mapping[str, float] | None,
+             sectors: Mapping[str, str | None] | None
+             ) -> tuple[list[str], np.ndarray, dict[str, str | None]]:
     if factors is None:
         factors, default_sectors = default_factors(covs)
         sectors = {**default_sectors, **(sectors or {})}
@@ -82,14 +74,80 @@ def factor_weights(model: Any, census: PatternTable | pd.DataFrame | str | Path,
     if not names:
         raise data_error(source_name(census), "no factor has a reference value",
                          "give factors a reference in profile.yaml (factor: {reference: ..})")
-    refs = np.array([float(factors[f]) for f in names])
+    return names, np.array([float(factors[f]) for f in names]), sectors
+
+
+def _table_or_none(census: Any, covs: list[str], weight: str | None, batch_size: int,
+                   method: str) -> PatternTable | None:
+    """The pattern table when collapsing is chosen (and possible), else None (row pass)."""
+    if method not in ("auto", "patterns", "rows"):
+        raise ValueError(f"method must be 'auto', 'patterns' or 'rows', not {method!r}")
+    if isinstance(census, PatternTable):
+        return as_pattern_table(census, covs)
+    if method == "auto":
+        method, table = choose_method(census, covs, weight=weight)
+        if table is not None:
+            return table
+    if method == "rows":
+        return None
     try:
-        table = as_pattern_table(census, covs, weight=weight, batch_size=batch_size)
+        return as_pattern_table(census, covs, weight=weight, batch_size=batch_size)
     except TooManyPatterns:
+        return None
+
+
+def factor_weights(model: Any, census: PatternTable | pd.DataFrame | str | Path,
+                   factors: Mapping[str, float] | None = None, *,
+                   sectors: Mapping[str, str | None] | None = None, weight: str | None = None,
+                   batch_size: int = DEFAULT_BATCH_SIZE, method: str = "auto") -> pd.DataFrame:
+    """Long table: one row per (territory, factor), sorted by territory_id then rank.
+
+    ``factors`` maps covariate -> reference value (default: the catalogue's references for the
+    model's covariates); ``sectors`` maps covariate -> sector (default: the catalogue's).
+    ``census`` is a DataFrame, a Parquet path or a :class:`PatternTable`. ``method`` as in
+    :func:`~clrisk.phase1.scoring.score_territories`: on the row pass each factor's
+    counterfactual reuses the child's linear predictor and is recomputed only for the
+    children not already at the reference value.
+    """
+    covs, beta, _V = model_arrays(model)
+    names, refs, sectors = _resolve(covs, census, factors, sectors)
+    table = _table_or_none(census, covs, weight, batch_size, method)
+    if table is None:
         tids, N, base, cf = _factor_rows(covs, beta, names, refs, census, weight, batch_size)
     else:
         tids, N, base, cf = _factor_patterns(table, covs, beta, names, refs)
     return _long_table(tids, N, base, cf, names, refs, sectors)
+
+
+def score_and_factors(model: Any, census: PatternTable | pd.DataFrame | str | Path,
+                      factors: Mapping[str, float] | None = None, *,
+                      sectors: Mapping[str, str | None] | None = None,
+                      weight: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                      method: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`score_territories` and :func:`factor_weights` from ONE read of the census.
+
+    Why: on a census that does not collapse, each of the two reads every child; here the row
+    pass accumulates the scoring sums and every factor's counterfactual sums together (about
+    the cost of reading the census plus the factors' arithmetic). On a collapsible census the
+    pattern table is built once and both are computed on it. Same numbers as the two calls.
+    """
+    covs, beta, V = model_arrays(model)
+    names, refs, sectors = _resolve(covs, census, factors, sectors)
+    table = _table_or_none(census, covs, weight, batch_size, method)
+    if table is not None:
+        scores = score_patterns(table, beta, V, covs)
+        tids, N, base, cf = _factor_patterns(table, covs, beta, names, refs)
+    else:
+        sums = row_sums(beta, covs, census, weight=weight, batch_size=batch_size,
+                        factors=list(zip(names, refs, strict=True)))
+        scores = score_sums(sums, V)
+        tids, N, base, cf = _sums_factors(sums)
+    return scores, _long_table(tids, N, base, cf, names, refs, sectors)
+
+
+def _sums_factors(sums: RowSums):
+    tids = sums.territory_ids.astype(str)
+    return tids, sums.N, sums.S / sums.N, sums.F / sums.N[:, None]
 
 
 def _factor_patterns(table: PatternTable, covs: list[str], beta: np.ndarray,
@@ -106,30 +164,9 @@ def _factor_patterns(table: PatternTable, covs: list[str], beta: np.ndarray,
 
 
 def _factor_rows(covs, beta, names, refs, census, weight, batch_size):
-    """Exact per-territory sums row by row (fallback when patterns are too many)."""
-    index: dict[str, int] = {}
-    N = np.zeros(0)
-    S = np.zeros((0, 1 + len(names)))
-    cols = [1 + covs.index(f) for f in names]
-    for b in iter_census(census, covs, weight=weight, batch_size=batch_size):
-        tmap = np.fromiter((index.setdefault(v, len(index)) for v in b.territory_values),
-                           dtype=np.int64, count=len(b.territory_values))
-        t = tmap[b.territory_codes]
-        m = len(index)
-        N = np.pad(N, (0, m - len(N)))
-        S = np.pad(S, ((0, m - S.shape[0]), (0, 0)))
-        Xd = np.column_stack([np.ones(len(t)), b.X])
-        eta = Xd @ beta
-        N += np.bincount(t, weights=b.weights, minlength=m)
-        S[:, 0] += np.bincount(t, weights=b.weights * expit(eta), minlength=m)
-        for j, (col, r) in enumerate(zip(cols, refs, strict=True)):
-            p = expit(eta + (r - Xd[:, col]) * beta[col])
-            S[:, 1 + j] += np.bincount(t, weights=b.weights * p, minlength=m)
-    tids = np.array(list(index), dtype=object).astype(str)
-    check_children(tids, N, source_name(census))
-    order = np.argsort(tids, kind="stable")
-    S = S[order] / N[order][:, None]
-    return tids[order], N[order], S[:, 0], S[:, 1:]
+    """Exact per-territory sums from one pass over the rows (no collapsing)."""
+    return _sums_factors(row_sums(beta, covs, census, weight=weight, batch_size=batch_size,
+                                  factors=list(zip(names, refs, strict=True))))
 
 
 def _long_table(tids, N, base, cf, names, refs, sectors) -> pd.DataFrame:

@@ -24,11 +24,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import scipy.sparse as sp
 
-from clrisk.errors import data_error
+from clrisk.errors import DataError, data_error
 from clrisk.schema import TERRITORY_ID
 
 DEFAULT_BATCH_SIZE = 1_000_000
 DEFAULT_MAX_PATTERNS = 2_000_000
+SAMPLE_ROWS = 65_536
+MAX_CELLS_PER_ROW = 0.3
 
 
 class TooManyPatterns(Exception):
@@ -466,3 +468,47 @@ def as_pattern_table(census: PatternTable | pd.DataFrame | str | Path,
         return census
     return collapse_census(census, covariates, weight=weight, batch_size=batch_size,
                            max_patterns=max_patterns)
+
+
+def choose_method(census: PatternTable | pd.DataFrame | str | Path, covariates: Sequence[str],
+                  *, weight: str | None = None, max_patterns: int = DEFAULT_MAX_PATTERNS,
+                  sample_rows: int = SAMPLE_ROWS, max_cells_per_row: float = MAX_CELLS_PER_ROW
+                  ) -> tuple[str, PatternTable | None]:
+    """Pick how to project the model: ``("patterns", table_or_None)`` or ``("rows", None)``.
+
+    Why: collapsing to (territory x pattern) cells pays only when cells are far fewer than
+    children; otherwise one streaming pass over the rows is cheaper (about the cost of
+    reading). The first ``sample_rows`` rows are collapsed (a few tens of milliseconds):
+    if they give fewer than ``max_cells_per_row`` cells per row, the census is collapsed.
+    A census no larger than the sample is collapsed outright and its table returned (the
+    results then do not depend on the row order, bit for bit). The sample is the start of the
+    file: for a census not ordered by territory it sees fewer children per territory than the
+    whole file and so overestimates the cells — the choice then errs towards the row pass,
+    which is never slow.
+    """
+    if isinstance(census, PatternTable):
+        return "patterns", census
+    needed = [TERRITORY_ID, *covariates] + ([weight] if weight else [])
+    _check_columns(census, needed)
+    if isinstance(census, pd.DataFrame):
+        total = len(census)
+        sample = census.iloc[:sample_rows]
+    else:
+        pf = open_parquet(census, read_dictionary=[TERRITORY_ID])
+        total = pf.metadata.num_rows
+        if total <= sample_rows:
+            sample = census
+        else:
+            first = next(_parquet_batches(census, pf, batch_size=sample_rows, columns=needed))
+            sample = first.to_pandas()
+    try:
+        table = collapse_census(sample, covariates, weight=weight, max_patterns=max_patterns)
+    except (TooManyPatterns, DataError):
+        return "rows", None  # bad rows are reported by the pass over the file, naming it
+    if total <= sample_rows:
+        return "patterns", (table if sample is census else
+                            PatternTable(table.covariates, table.territory_ids, table.patterns,
+                                         table.counts, table.n_rows, table.weighted,
+                                         source_name(census)))
+    ratio = table.counts.nnz / max(1, table.n_rows)
+    return ("patterns" if ratio < max_cells_per_row else "rows"), None

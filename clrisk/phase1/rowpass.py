@@ -36,10 +36,15 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-from clrisk.phase1.patterns import DEFAULT_BATCH_SIZE, check_children, iter_census, source_name
+from clrisk.phase1.patterns import (
+    DEFAULT_BATCH_SIZE,
+    check_children,
+    iter_census_columns,
+    source_name,
+)
 
 PREFETCH_DEPTH = 2
-COPY_CHUNK = 32_768  # rows per F -> C copy: the chunk stays in cache
+CHUNK = 16_384  # rows per cache-resident block of the design matrix
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,18 @@ class RowSums:
     H: np.ndarray | None
     n_rows: int
     weighted: bool
+    spread: np.ndarray | None = None
+
+    def expansion_error(self) -> np.ndarray:
+        """Per territory, a bound on the expected third-order remainder of the expansion of
+        the mean probability under draws d ~ N(0, V) (needs ``spread``).
+
+        The third derivative of expit is at most 1/8 in absolute value, so a child's
+        remainder is at most |x'd|^3 / 48; with x'd ~ N(0, x'Vx),
+        E|x'd|^3 = 2 sqrt(2/pi) (x'Vx)^(3/2), hence 2 sqrt(2/pi) / 48 * sum w (x'Vx)^(3/2) / N."""
+        if self.spread is None:
+            raise ValueError("row sums without the spread (row_sums(..., cov=V))")
+        return 2.0 * np.sqrt(2.0 / np.pi) / 48.0 * self.spread / self.N
 
 
 _END = object()
@@ -118,84 +135,119 @@ def prefetched(items: Iterable[Any], depth: int = PREFETCH_DEPTH) -> Iterator[An
         thread.join(timeout=10.0)
 
 
-def design_batches(census: Any, covariates: Sequence[str], weight: str | None,
-                   batch_size: int) -> Iterator[tuple[list[str], np.ndarray, np.ndarray,
-                                                      np.ndarray | None]]:
-    """(territory values, codes, C-ordered design [1, x], weights or None) per batch; run in
-    the reader thread so the layout copy overlaps the consumer's arithmetic."""
-    k = len(covariates) + 1
-    for b in iter_census(census, covariates, weight=weight, batch_size=batch_size):
-        n = len(b.weights)
-        Xd = np.empty((n, k), dtype=np.float64)
-        Xd[:, 0] = 1.0
-        for s in range(0, n, COPY_CHUNK):
-            Xd[s:s + COPY_CHUNK, 1:] = b.X[s:s + COPY_CHUNK]
-        yield b.territory_values, b.territory_codes, Xd, (b.weights if weight else None)
+try:  # the CSC kernel behind ``csc_matrix @ dense``, called to add into ``out`` in place
+    from scipy.sparse._sparsetools import csc_matvecs as _csc_matvecs
+except ImportError:  # pragma: no cover - private SciPy module moved: use the public product
+    _csc_matvecs = None
 
 
-def _upper(k: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.triu_indices(k)
+def _add_gram(t: np.ndarray, h: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
+    """out[t] += sum over the rows of t of h x x', one small BLAS product per run of equal
+    ``t`` (rows must be grouped by territory for this to be fast)."""
+    bounds = np.concatenate([[0], np.flatnonzero(t[1:] != t[:-1]) + 1, [len(t)]])
+    Xh = X * h[:, None]
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        out[t[a]] += Xh[a:b].T @ X[a:b]
+
+
+def _scatter_rows(t: np.ndarray, weights: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
+    """out[t[i]] += weights[i] * X[i] for every row i, in one pass over X.
+
+    It is the product (territories x rows) @ X with the sparse matrix holding one entry per
+    row (a CSC matrix whose column i has ``weights[i]`` at row ``t[i]``)."""
+    n = len(t)
+    X = np.ascontiguousarray(X)
+    if _csc_matvecs is not None and out.flags.c_contiguous:
+        indptr = np.arange(n + 1, dtype=np.intp)
+        _csc_matvecs(out.shape[0], n, X.shape[1], indptr, t, weights, X.ravel(), out.ravel())
+    else:  # pragma: no cover
+        out += sp.csc_matrix((weights, t, np.arange(n + 1)), shape=(out.shape[0], n)) @ X
 
 
 def row_sums(beta: np.ndarray, covariates: Sequence[str], census: Any, *,
              weight: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
              factors: Sequence[tuple[str, float]] = (), hessian: bool = False,
-             progress=None) -> RowSums:
+             cov: np.ndarray | None = None, progress=None) -> RowSums:
     """Stream the census once and return the per-territory sums (see :class:`RowSums`).
 
-    ``factors``: (covariate, reference value) pairs whose counterfactual sums are wanted."""
+    ``factors``: (covariate, reference value) pairs whose counterfactual sums are wanted;
+    ``hessian``: also the Hessian sums; ``cov`` (the coefficients' covariance V): also
+    sum w (x'Vx)^(3/2), the spread of the linear predictor under draws."""
     covariates = list(covariates)
     k = len(covariates) + 1
     fcols = [1 + covariates.index(f) for f, _r in factors]
     frefs = [float(r) for _f, r in factors]
-    iu, ju = _upper(k)
     index: dict[str, int] = {}
     cap = 0
     N, S = np.zeros(0), np.zeros(0)
     G, F = np.zeros((0, k)), np.zeros((0, len(fcols)))
-    H = np.zeros((0, len(iu) if hessian else 0))
+    H = np.zeros((0, k, k) if hessian else (0, 0))
 
     def grow(m: int) -> None:
-        nonlocal cap, N, S, G, F, H
+        nonlocal cap, N, S, G, F, H, R
         if m <= cap:
             return
         new = max(m, 2 * cap, 1024)
-        N, S = np.pad(N, (0, new - cap)), np.pad(S, (0, new - cap))
-        G, F, H = (np.pad(a, ((0, new - cap), (0, 0))) for a in (G, F, H))
+        N, S, R = (np.pad(a, (0, new - cap)) for a in (N, S, R))
+        G, F = (np.pad(a, ((0, new - cap), (0, 0))) for a in (G, F))
+        H = np.pad(H, ((0, new - cap),) + ((0, 0),) * (H.ndim - 1))
         cap = new
 
+    R = np.zeros(0)
+    root = None
+    if cov is not None:
+        ev, Q = np.linalg.eigh((cov + cov.T) / 2.0)
+        root = Q * np.sqrt(np.clip(ev, 0.0, None))  # V = root root'
     n_rows = 0
-    for values, codes, Xd, w in prefetched(design_batches(census, covariates, weight,
-                                                          batch_size)):
+    buf = np.empty((CHUNK, k))
+    buf[:, 0] = 1.0
+    for _off, codes, values, cols, w in prefetched(iter_census_columns(
+            census, covariates, weight=weight, batch_size=batch_size)):
         tmap = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.intp,
                            count=len(values))
         t = tmap[codes]
         grow(len(index))
         n = len(t)
-        eta = Xd @ beta
-        p = expit(eta)
+        if hessian and np.count_nonzero(t[1:] != t[:-1]) > n // 64:
+            # the Hessian sums are per-territory Gram matrices over runs of rows: bring
+            # each territory's rows together (censuses ordered by geography skip this)
+            order = np.argsort(t, kind="stable")
+            t = t[order]
+            cols = [c[order] for c in cols]
+            w = None if w is None else w[order]
+        eta = np.empty(n)
+        p = np.empty(n)
+        v = np.empty(n)
+        for s in range(0, n, CHUNK):
+            e = min(n, s + CHUNK)
+            Xc = buf[:e - s]
+            for j, col in enumerate(cols):  # cache-sized C-ordered design [1, x]
+                Xc[:, j + 1] = col[s:e]
+            np.matmul(Xc, beta, out=eta[s:e])
+            expit(eta[s:e], out=p[s:e])
+            vc = v[s:e]
+            np.multiply(p[s:e], 1.0 - p[s:e], out=vc)
+            if w is not None:
+                vc *= w[s:e]
+            _scatter_rows(t[s:e], vc, Xc, G)
+            if hessian:
+                _add_gram(t[s:e], vc * (1.0 - 2.0 * p[s:e]), Xc, H)
+            if root is not None:
+                Y = Xc @ root
+                q = np.einsum("ij,ij->i", Y, Y)
+                q *= np.sqrt(q)
+                if w is not None:
+                    q *= w[s:e]
+                R += np.bincount(t[s:e], weights=q, minlength=cap)
         N += np.bincount(t, weights=w, minlength=cap)
-        wp = p if w is None else w * p
-        S += np.bincount(t, weights=wp, minlength=cap)
-        v = p * (1.0 - p)
-        if w is not None:
-            v *= w
-        indptr = np.arange(n + 1, dtype=np.intp)
-        G += sp.csc_matrix((v, t, indptr), shape=(cap, n)) @ Xd
+        S += np.bincount(t, weights=p if w is None else w * p, minlength=cap)
         for j, (col, r) in enumerate(zip(fcols, frefs, strict=True)):
-            d = r - Xd[:, col]
-            rows = np.flatnonzero(d)  # children already at the reference keep p
-            pj = expit(eta[rows] + beta[col] * d[rows]) - p[rows]
+            x = cols[col - 1]
+            rows = np.flatnonzero(x != r)  # children already at the reference keep p
+            pj = expit(eta[rows] + beta[col] * (r - x[rows])) - p[rows]
             if w is not None:
                 pj *= w[rows]
             F[:, j] += np.bincount(t[rows], weights=pj, minlength=cap)
-        if hessian:
-            h = v * (1.0 - 2.0 * p)
-            for s in range(0, n, COPY_CHUNK):
-                Xc = Xd[s:s + COPY_CHUNK]
-                Z = Xc[:, iu] * Xc[:, ju]
-                H += sp.csc_matrix((h[s:s + COPY_CHUNK], t[s:s + COPY_CHUNK],
-                                    indptr[:len(Xc) + 1]), shape=(cap, len(Xc))) @ Z
         n_rows += n
         if progress is not None:
             progress(n)
@@ -207,10 +259,6 @@ def row_sums(beta: np.ndarray, covariates: Sequence[str], census: Any, *,
     Fo = None
     if fcols:
         Fo = F[:m][order] + S[:, None]
-    Ho = None
-    if hessian:
-        Ho = np.zeros((m, k, k))
-        Ht = H[:m][order]
-        Ho[:, iu, ju] = Ht
-        Ho[:, ju, iu] = Ht
-    return RowSums(tids[order].astype(object), N, S, G, Fo, Ho, n_rows, weight is not None)
+    Ho = H[:m][order] if hessian else None
+    return RowSums(tids[order].astype(object), N, S, G, Fo, Ho, n_rows, weight is not None,
+                   R[:m][order] if root is not None else None)

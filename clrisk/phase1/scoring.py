@@ -30,11 +30,11 @@ from clrisk.phase1.patterns import (
     DEFAULT_MAX_PATTERNS,
     PatternTable,
     TooManyPatterns,
-    check_children,
+    choose_method,
     collapse_census,
-    iter_census,
     source_name,
 )
+from clrisk.phase1.rowpass import RowSums, row_sums
 from clrisk.schema import TERRITORY_ID
 
 Z95 = 1.959963984540054
@@ -83,62 +83,22 @@ def _frame(tids: np.ndarray, N: np.ndarray, S: np.ndarray, G: np.ndarray, V: np.
     return out.sort_values(TERRITORY_ID, kind="stable").reset_index(drop=True)
 
 
-def _runs(t: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(run starts, run territory) when every territory of the batch is one contiguous run of
-    rows — the usual layout of census files, ordered by geography — else None."""
-    starts = np.concatenate([[0], np.flatnonzero(t[1:] != t[:-1]) + 1])
-    run_t = t[starts]
-    if len(np.unique(run_t)) != len(run_t):
-        return None
-    return starts, run_t
+def score_sums(sums: RowSums, V: np.ndarray) -> pd.DataFrame:
+    """Territory indicators from the per-territory sums of one row pass."""
+    return _frame(sums.territory_ids, sums.N, sums.S, sums.G / sums.N[:, None], V,
+                  sums.weighted)
 
 
 def _score_rows(model_covs: Sequence[str], beta: np.ndarray, V: np.ndarray, census: Any,
                 weight: str | None, batch_size: int) -> pd.DataFrame:
-    """Exact per-territory sums accumulated row by row (no collapsing).
-
-    For ordered batches the gradient sums G_t = sum w p (1 - p) x are one sparse product
-    (territory-run indicator weighted by w p (1 - p)) @ X, which reads X once; otherwise one
-    weighted bincount per column."""
-    import scipy.sparse as sp
-
-    index: dict[str, int] = {}
-    k = len(beta)
-    acc = np.zeros((0, k + 2))  # columns: N, S, G (k: const then covariates)
-    for b in iter_census(census, model_covs, weight=weight, batch_size=batch_size):
-        tmap = np.fromiter((index.setdefault(v, len(index)) for v in b.territory_values),
-                           dtype=np.int64, count=len(b.territory_values))
-        t = tmap[b.territory_codes]
-        m = len(index)
-        if acc.shape[0] < m:
-            acc = np.pad(acc, ((0, m - acc.shape[0]), (0, 0)))
-        p = expit(beta[0] + b.X @ beta[1:])
-        wp = b.weights * p
-        wv = wp * (1.0 - p)
-        runs = _runs(t)
-        if runs is not None:
-            starts, run_t = runs
-            n = len(t)
-            acc[run_t, 0] += np.add.reduceat(b.weights, starts)
-            acc[run_t, 1] += np.add.reduceat(wp, starts)
-            acc[run_t, 2] += np.add.reduceat(wv, starts)
-            ind = sp.csr_matrix((wv, np.arange(n), np.append(starts, n)), shape=(len(starts), n))
-            acc[run_t, 3:] += ind @ b.X
-        else:
-            acc[:, 0] += np.bincount(t, weights=b.weights, minlength=m)
-            acc[:, 1] += np.bincount(t, weights=wp, minlength=m)
-            acc[:, 2] += np.bincount(t, weights=wv, minlength=m)
-            for j in range(k - 1):
-                acc[:, 3 + j] += np.bincount(t, weights=wv * b.X[:, j], minlength=m)
-    tids = np.array(list(index), dtype=object)
-    N, S, G = acc[:, 0], acc[:, 1], acc[:, 2:]
-    check_children(tids, N, source_name(census))
-    return _frame(tids, N, S, G / N[:, None], V, weight is not None)
+    """Exact per-territory sums accumulated in one pass over the rows (no collapsing)."""
+    return score_sums(row_sums(beta, model_covs, census, weight=weight,
+                               batch_size=batch_size), V)
 
 
 def score_territories(model: Any, census: Census, batch_size: int = DEFAULT_BATCH_SIZE,
                       weight: str | None = None, *, territory_ids: Sequence[str] | None = None,
-                      max_patterns: int = DEFAULT_MAX_PATTERNS, method: str = "patterns"
+                      max_patterns: int = DEFAULT_MAX_PATTERNS, method: str = "auto"
                       ) -> pd.DataFrame:
     """Mean probability of child labour per territory, with delta-method 95% CIs.
 
@@ -152,27 +112,32 @@ def score_territories(model: Any, census: Census, batch_size: int = DEFAULT_BATC
     ci_high, se, sorted by territory_id. The CI is p +/- 1.96 se on the probability scale,
     clipped to [0, 1].
 
-    ``method="patterns"`` (default) collapses the census to its pattern table first (the table
-    can be kept with :func:`collapse_census` and reused by classification and factor weights);
-    ``method="rows"`` accumulates the exact per-territory sums row by row in one pass, which is
-    cheaper when scoring is the only step and almost every child has its own pattern. Both give
-    the same numbers (to rounding).
+    ``method``: ``"auto"`` (default) samples the start of the census and collapses it to its
+    pattern table when that compresses well (fewer than 0.3 cells per child, see
+    :func:`~clrisk.phase1.patterns.choose_method`), else streams the rows once;
+    ``"patterns"`` always collapses (the table can be kept with :func:`collapse_census` and
+    reused by classification and factor weights); ``"rows"`` always accumulates exact
+    per-territory sums in one pass (:func:`~clrisk.phase1.rowpass.row_sums`: a reader thread
+    decodes the next batch while this one is computed; about 2x the cost of reading the
+    columns). All give the same numbers to ~1e-15 relative (summation order only).
     """
-    if method not in ("patterns", "rows"):
-        raise ValueError(f"method must be 'patterns' or 'rows', not {method!r}")
+    if method not in ("auto", "patterns", "rows"):
+        raise ValueError(f"method must be 'auto', 'patterns' or 'rows', not {method!r}")
     covs, beta, V = model_arrays(model)
-    if method == "rows" and not isinstance(census, PatternTable):
-        out = _score_rows(covs, beta, V, census, weight, batch_size)
-        if territory_ids is not None:
-            check_coverage(out, territory_ids, source_name(census))
-        return out
-    try:
-        table = census if isinstance(census, PatternTable) else collapse_census(
-            census, covs, weight=weight, batch_size=batch_size, max_patterns=max_patterns)
-    except TooManyPatterns:
-        out = _score_rows(covs, beta, V, census, weight, batch_size)
-    else:
+    table = census if isinstance(census, PatternTable) else None
+    if table is None and method == "auto":
+        method, table = choose_method(census, covs, weight=weight, max_patterns=max_patterns)
+    out = None
+    if table is None and method == "patterns":
+        try:
+            table = collapse_census(census, covs, weight=weight, batch_size=batch_size,
+                                    max_patterns=max_patterns)
+        except TooManyPatterns:
+            table = None
+    if table is not None:
         out = score_patterns(table, beta, V, covs)
+    else:
+        out = _score_rows(covs, beta, V, census, weight, batch_size)
     if territory_ids is not None:
         check_coverage(out, territory_ids, source_name(census))
     return out
