@@ -478,8 +478,9 @@ def choose_method(census: PatternTable | pd.DataFrame | str | Path, covariates: 
 
     Why: collapsing to (territory x pattern) cells pays only when cells are far fewer than
     children; otherwise one streaming pass over the rows is cheaper (about the cost of
-    reading). The first ``sample_rows`` rows are collapsed (a few tens of milliseconds):
-    if they give fewer than ``max_cells_per_row`` cells per row, the census is collapsed.
+    reading). The distinct (territory, covariate vector) rows among the first ``sample_rows``
+    rows are counted on row hashes (a few milliseconds): if they give fewer than
+    ``max_cells_per_row`` cells per row, the census is collapsed.
     A census no larger than the sample is collapsed outright and its table returned (the
     results then do not depend on the row order, bit for bit). The sample is the start of the
     file: for a census not ordered by territory it sees fewer children per territory than the
@@ -492,23 +493,40 @@ def choose_method(census: PatternTable | pd.DataFrame | str | Path, covariates: 
     _check_columns(census, needed)
     if isinstance(census, pd.DataFrame):
         total = len(census)
-        sample = census.iloc[:sample_rows]
     else:
         pf = open_parquet(census, read_dictionary=[TERRITORY_ID])
         total = pf.metadata.num_rows
-        if total <= sample_rows:
-            sample = census
+    if total <= sample_rows:
+        try:
+            return "patterns", collapse_census(census, covariates, weight=weight,
+                                               max_patterns=max_patterns)
+        except TooManyPatterns:
+            return "rows", None
+    try:
+        if isinstance(census, pd.DataFrame):
+            head = census.iloc[:sample_rows]
+            tid = pa.array(head[TERRITORY_ID].astype(str).to_numpy(dtype=object))
+            cols = [head[c].to_numpy(dtype=np.float64) for c in covariates]
         else:
             first = next(_parquet_batches(census, pf, batch_size=sample_rows, columns=needed))
-            sample = first.to_pandas()
-    try:
-        table = collapse_census(sample, covariates, weight=weight, max_patterns=max_patterns)
-    except (TooManyPatterns, DataError):
+            tid = first.column(TERRITORY_ID)
+            cols = [np.asarray(first.column(c).to_numpy(zero_copy_only=False),
+                               dtype=np.float64) for c in covariates]
+        codes, _values = _territory_codes(tid, 0, source_name(census))
+    except (DataError, ValueError, TypeError, pa.ArrowException):
         return "rows", None  # bad rows are reported by the pass over the file, naming it
-    if total <= sample_rows:
-        return "patterns", (table if sample is census else
-                            PatternTable(table.covariates, table.territory_ids, table.patterns,
-                                         table.counts, table.n_rows, table.weighted,
-                                         source_name(census)))
-    ratio = table.counts.nnz / max(1, table.n_rows)
+    ratio = _distinct_rows(codes, cols) / max(1, len(codes))
     return ("patterns" if ratio < max_cells_per_row else "rows"), None
+
+
+def _distinct_rows(codes: np.ndarray, cols: list[np.ndarray]) -> int:
+    """Number of distinct (territory, covariate vector) rows, counted on 64-bit hashes of the
+    rows (a multiply-xor mix of the values' bits; a collision only lowers the estimate by one
+    in ~1e19 pairs, irrelevant for a compression ratio)."""
+    h = codes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    for c in cols:
+        bits = np.ascontiguousarray(c + 0.0).view(np.uint64)  # + 0.0: -0.0 -> 0.0
+        h ^= bits + np.uint64(0x632BE59BD9B4E019) + (h << np.uint64(6)) + (h >> np.uint64(2))
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+    h.sort()
+    return int(len(h) > 0) + int(np.count_nonzero(h[1:] != h[:-1]))

@@ -44,6 +44,7 @@ from clrisk.phase1.patterns import (
 )
 
 PREFETCH_DEPTH = 2
+ROW_BATCH_SIZE = 262_144  # rows per batch of the row pass (at most): measured best of 256k-2M
 CHUNK = 16_384  # rows per cache-resident block of the design matrix
 
 
@@ -174,6 +175,7 @@ def row_sums(beta: np.ndarray, covariates: Sequence[str], census: Any, *,
     ``hessian``: also the Hessian sums; ``cov`` (the coefficients' covariance V): also
     sum w (x'Vx)^(3/2), the spread of the linear predictor under draws."""
     covariates = list(covariates)
+    batch_size = min(batch_size, ROW_BATCH_SIZE)  # small batches: the reader keeps ahead
     k = len(covariates) + 1
     fcols = [1 + covariates.index(f) for f, _r in factors]
     frefs = [float(r) for _f, r in factors]

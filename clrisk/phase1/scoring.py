@@ -9,10 +9,12 @@ Why the delta method on p_t itself (not on its logit): it is what the methodolog
 is what the tests check against numerical gradients. The 95% interval p_t +/- 1.96 se is clipped
 to [0, 1]; with the small se typical of census projections clipping almost never binds.
 
-Everything is computed on the collapsed (territory x pattern) table (see ``patterns.py``), so the
-cost after the single streaming pass is proportional to the number of patterns. When a census
-has too many distinct covariate vectors for collapsing to pay, the same quantities are
-accumulated exactly as per-territory sums while streaming rows.
+Two exact ways to get the sums, chosen automatically (``method="auto"``,
+:func:`~clrisk.phase1.patterns.choose_method`): when the census compresses well, on the collapsed
+(territory x pattern) table (``patterns.py``), whose later steps cost in proportion to the cells
+and which classification and factor weights reuse; otherwise in one streaming pass over the rows
+(``rowpass.py``: reader thread, one BLAS product, one sparse scatter per batch), about twice the
+cost of reading the census columns.
 """
 
 from __future__ import annotations
@@ -157,26 +159,54 @@ def check_coverage(scores: pd.DataFrame, territory_ids: Sequence[str], src: str)
 
 
 def score_partitions_dask(model: Any, paths: Sequence[str | Path], *, weight: str | None = None,
-                          batch_size: int = DEFAULT_BATCH_SIZE, client: Any = None
-                          ) -> pd.DataFrame:
+                          batch_size: int = DEFAULT_BATCH_SIZE, client: Any = None,
+                          method: str = "patterns") -> pd.DataFrame:
     """Score a census split in Parquet partitions as a map-reduce on Dask.
 
-    Map: each partition is collapsed to its (territory x pattern) counts on a worker (the
-    model-free :class:`PatternTable`); reduce: the tables are added (counts are additive), and
-    the territory indicators are computed once on the merged table. The result equals
-    :func:`score_territories` on the concatenated census.
+    ``method="patterns"``: map — each partition is collapsed to its (territory x pattern)
+    counts on a worker (the model-free :class:`PatternTable`); reduce — the tables are added
+    (counts are additive) and the indicators computed once on the merged table.
+    ``method="rows"`` (for a census that does not collapse; ``"auto"`` decides on the first
+    partition): map — one row pass per partition (:func:`~clrisk.phase1.rowpass.row_sums`);
+    reduce — the per-territory sums are added (a territory split across partitions is simply
+    summed). Either way the result equals :func:`score_territories` on the concatenated
+    census, and only per-territory (or per-pattern) sums travel between workers.
     """
     import dask
 
     covs, beta, V = model_arrays(model)
-    tasks = [dask.delayed(collapse_census)(str(p), covs, weight=weight, batch_size=batch_size,
-                                           max_patterns=np.iinfo(np.int64).max) for p in paths]
-    if client is not None:
-        tables = client.gather(client.compute(tasks))
+    if method == "auto":
+        method, _table = choose_method(str(paths[0]), covs, weight=weight)
+    if method == "rows":
+        tasks = [dask.delayed(row_sums)(beta, covs, str(p), weight=weight,
+                                        batch_size=batch_size) for p in paths]
     else:
-        tables = list(dask.compute(*tasks))
-    merged = merge_tables(tables)
-    return score_patterns(merged, beta, V, covs)
+        tasks = [dask.delayed(collapse_census)(str(p), covs, weight=weight,
+                                               batch_size=batch_size,
+                                               max_patterns=np.iinfo(np.int64).max)
+                 for p in paths]
+    if client is not None:
+        parts = client.gather(client.compute(tasks))
+    else:
+        parts = list(dask.compute(*tasks))
+    if method == "rows":
+        return score_sums(merge_sums(parts), V)
+    return score_patterns(merge_tables(parts), beta, V, covs)
+
+
+def merge_sums(parts: Sequence[RowSums]) -> RowSums:
+    """Add the per-territory sums of row passes over disjoint parts of one census."""
+    tids = np.array(sorted({str(t) for s in parts for t in s.territory_ids}), dtype=object)
+    pos = {t: i for i, t in enumerate(tids)}
+    k = parts[0].G.shape[1]
+    N, S, G = np.zeros(len(tids)), np.zeros(len(tids)), np.zeros((len(tids), k))
+    for s in parts:
+        idx = np.array([pos[str(t)] for t in s.territory_ids], dtype=np.intp)
+        N[idx] += s.N
+        S[idx] += s.S
+        G[idx] += s.G
+    return RowSums(tids, N, S, G, None, None, sum(s.n_rows for s in parts),
+                   any(s.weighted for s in parts))
 
 
 def merge_tables(tables: Sequence[PatternTable]) -> PatternTable:
