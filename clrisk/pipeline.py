@@ -24,6 +24,7 @@ import pandas as pd
 
 from clrisk.i18n import _, get_language
 from clrisk.io import atomic_path, write_csv, write_json
+from clrisk.reproduce import reproducible_environment
 from clrisk.schema import NAME, OUTCOME, PSU, REGION_ID, STRATUM, TERRITORY_ID, WEIGHT
 
 DEFAULT_DRAWS = 200
@@ -174,7 +175,9 @@ def _write_gpkg(gdf: Any, path: Path) -> Path:
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
     try:
         tmp = tmp_dir / path.name
-        gdf.to_file(tmp, driver="GPKG", layer="territories")
+        # GDAL stamps the current time into a GeoPackage; fix it so reruns are byte-identical.
+        with reproducible_environment():
+            gdf.to_file(tmp, driver="GPKG", layer="territories")
         os.replace(tmp, path)
     finally:
         for leftover in tmp_dir.glob("*"):
