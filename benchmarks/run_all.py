@@ -22,7 +22,9 @@ set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``), which includes the int
 libraries (~150-250 MB) and any prepared inputs; the RSS just before the timed step is reported
 too. Ratios are to the floor (a) at the same size.
 
-Usage: ``python benchmarks/run_all.py [--sizes 1000000 3000000 10000000] [--repeat 1]``.
+Usage: ``python benchmarks/run_all.py [--sizes 1000000 3000000 10000000] [--repeat 1]
+[--steps STEP ...] [--merge]`` (``--merge`` re-measures only the given steps and keeps the other
+entries of ``--out``).
 """
 
 from __future__ import annotations
@@ -203,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 3_000_000, 10_000_000])
     p.add_argument("--repeat", type=int, default=1, help="runs per step (best wall time kept)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
+    p.add_argument("--steps", nargs="+", default=list(STEPS), choices=["fit", *STEPS],
+                   help="steps to run (default: all)")
+    p.add_argument("--merge", action="store_true",
+                   help="replace only the measured (step, size) entries of --out")
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -211,14 +217,20 @@ def main(argv: list[str] | None = None) -> int:
     DATA.mkdir(exist_ok=True)
     ensure_survey()
     ensure_model()
-    results = [measure("fit", SURVEY_N, args.repeat)]
+    results = [measure("fit", SURVEY_N, args.repeat)] if "fit" in args.steps else []
     for n in args.sizes:
         ensure_census(n)
-        for step in STEPS:
+        for step in [s for s in STEPS if s in args.steps]:
             results.append(measure(step, n, args.repeat))
             r = results[-1]
             print(f"{step:14s} {n:>11,d}  {r['seconds']:7.2f} s  peak {r['peak_rss_mb']:7.0f} MB",
                   file=sys.stderr)
+    if args.merge and args.out.exists():
+        new = {(r["step"], r["size"]) for r in results}
+        old = json.loads(args.out.read_text(encoding="utf-8"))["results"]
+        results = [r for r in old if (r["step"], r["size"]) not in new] + results
+        order = {s: i for i, s in enumerate(["fit", *STEPS])}
+        results.sort(key=lambda r: (r["step"] != "fit", r["size"], order[r["step"]]))
     floors = {r["size"]: r for r in results if r["step"] == "floor"}
     for r in results:
         if r["size"] in floors:

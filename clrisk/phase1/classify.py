@@ -17,8 +17,11 @@ Why P(top level) (beyond the original): a "high" label computed from point estim
 close a territory is to the boundary. We draw B coefficient vectors beta_b ~ N(beta, V),
 recompute every territory's mean probability and the classification for each draw, and report
 the share of draws in which the territory is in the top level. On the pattern table this is a
-(B x patterns) matrix product done in chunks, so 200 draws over a 10-million-child census take
-seconds.
+(B x patterns) matrix product done in chunks (exact). On a census that does not collapse, one
+row pass accumulates each territory's gradient and Hessian and every draw uses the second-order
+expansion of the territory mean (error measured and bounded: see
+:func:`draw_mean_probabilities`); ``exact=True`` recomputes every draw on every child. Either
+way 200 draws over a 10-million-child census take seconds.
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ from clrisk.phase1.patterns import (
 )
 
 PREFETCH_DEPTH = 2
+SPREAD_STRIDE = 8  # every 8th child estimates the spread of the linear predictor
 ROW_BATCH_SIZE = 262_144  # rows per batch of the row pass (at most): measured best of 256k-2M
 CHUNK = 16_384  # rows per cache-resident block of the design matrix
 
@@ -72,10 +73,11 @@ class RowSums:
 
         The third derivative of expit is at most 1/8 in absolute value, so a child's
         remainder is at most |x'd|^3 / 48; with x'd ~ N(0, x'Vx),
-        E|x'd|^3 = 2 sqrt(2/pi) (x'Vx)^(3/2), hence 2 sqrt(2/pi) / 48 * sum w (x'Vx)^(3/2) / N."""
+        E|x'd|^3 = 2 sqrt(2/pi) (x'Vx)^(3/2), hence 2 sqrt(2/pi) / 48 times the territory's
+        mean of (x'Vx)^(3/2) (``spread``, estimated on every ``SPREAD_STRIDE``-th child)."""
         if self.spread is None:
             raise ValueError("row sums without the spread (row_sums(..., cov=V))")
-        return 2.0 * np.sqrt(2.0 / np.pi) / 48.0 * self.spread / self.N
+        return 2.0 * np.sqrt(2.0 / np.pi) / 48.0 * self.spread
 
 
 _END = object()
@@ -173,7 +175,9 @@ def row_sums(beta: np.ndarray, covariates: Sequence[str], census: Any, *,
 
     ``factors``: (covariate, reference value) pairs whose counterfactual sums are wanted;
     ``hessian``: also the Hessian sums; ``cov`` (the coefficients' covariance V): also
-    sum w (x'Vx)^(3/2), the spread of the linear predictor under draws."""
+    the mean of (x'Vx)^(3/2), the spread of the linear predictor under draws, estimated on
+    every ``SPREAD_STRIDE``-th child (it only decides whether the expansion is accurate
+    enough; an exact value would cost a (rows x k x k) product, more than the Hessian)."""
     covariates = list(covariates)
     batch_size = min(batch_size, ROW_BATCH_SIZE)  # small batches: the reader keeps ahead
     k = len(covariates) + 1
@@ -186,16 +190,16 @@ def row_sums(beta: np.ndarray, covariates: Sequence[str], census: Any, *,
     H = np.zeros((0, k, k) if hessian else (0, 0))
 
     def grow(m: int) -> None:
-        nonlocal cap, N, S, G, F, H, R
+        nonlocal cap, N, S, G, F, H, R, Rn
         if m <= cap:
             return
         new = max(m, 2 * cap, 1024)
-        N, S, R = (np.pad(a, (0, new - cap)) for a in (N, S, R))
+        N, S, R, Rn = (np.pad(a, (0, new - cap)) for a in (N, S, R, Rn))
         G, F = (np.pad(a, ((0, new - cap), (0, 0))) for a in (G, F))
         H = np.pad(H, ((0, new - cap),) + ((0, 0),) * (H.ndim - 1))
         cap = new
 
-    R = np.zeros(0)
+    R, Rn = np.zeros(0), np.zeros(0)
     root = None
     if cov is not None:
         ev, Q = np.linalg.eigh((cov + cov.T) / 2.0)
@@ -235,12 +239,13 @@ def row_sums(beta: np.ndarray, covariates: Sequence[str], census: Any, *,
             if hessian:
                 _add_gram(t[s:e], vc * (1.0 - 2.0 * p[s:e]), Xc, H)
             if root is not None:
-                Y = Xc @ root
+                Y = Xc[::SPREAD_STRIDE] @ root
                 q = np.einsum("ij,ij->i", Y, Y)
                 q *= np.sqrt(q)
-                if w is not None:
-                    q *= w[s:e]
-                R += np.bincount(t[s:e], weights=q, minlength=cap)
+                ts = t[s:e:SPREAD_STRIDE]
+                ws = None if w is None else w[s:e:SPREAD_STRIDE]
+                R += np.bincount(ts, weights=q if ws is None else q * ws, minlength=cap)
+                Rn += np.bincount(ts, weights=ws, minlength=cap)
         N += np.bincount(t, weights=w, minlength=cap)
         S += np.bincount(t, weights=p if w is None else w * p, minlength=cap)
         for j, (col, r) in enumerate(zip(fcols, frefs, strict=True)):
@@ -262,5 +267,10 @@ def row_sums(beta: np.ndarray, covariates: Sequence[str], census: Any, *,
     if fcols:
         Fo = F[:m][order] + S[:, None]
     Ho = H[:m][order] if hessian else None
+    spread = None
+    if root is not None:
+        R, Rn = R[:m][order], Rn[:m][order]
+        overall = R.sum() / max(Rn.sum(), 1e-300)  # territories with no sampled child
+        spread = np.divide(R, Rn, out=np.full(m, overall), where=Rn > 0)
     return RowSums(tids[order].astype(object), N, S, G, Fo, Ho, n_rows, weight is not None,
-                   R[:m][order] if root is not None else None)
+                   spread)
