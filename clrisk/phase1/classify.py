@@ -237,9 +237,10 @@ def draw_mean_probabilities(model: Any, census: PatternTable | pd.DataFrame | st
             bound = float(sums.expansion_error().max())
             if bound <= EXPANSION_TOL:
                 return draw_expansion(sums, beta, B)
-            warnings.warn(f"coefficient draws too spread for the second-order expansion "
-                          f"(expected remainder up to {bound:.1e} > {EXPANSION_TOL:g}): "
-                          "recomputing every draw on every child (slow on a large census)",
+            warnings.warn(_("coefficient draws too spread for the second-order expansion "
+                            "(expected remainder up to {bound} > {tol}): recomputing every "
+                            "draw on every child (slow on a large census)").format(
+                                bound=f"{bound:.1e}", tol=f"{EXPANSION_TOL:g}"),
                           stacklevel=2)
         return _draw_rows(covs, B, census, weight, chunk_elements)
     Xd = table.design(covs)
