@@ -72,8 +72,13 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
                 progress: bool = False, batch_size: int | None = None) -> RunResult:
     """Compute Phase I results for a loaded country (:class:`clrisk.data.CountryData`)."""
     from clrisk.phase1.classify import classify_risk
-    from clrisk.phase1.factors import default_factors, factor_weights, national_factor_ranking
-    from clrisk.phase1.patterns import DEFAULT_BATCH_SIZE, TooManyPatterns, collapse_census
+    from clrisk.phase1.factors import default_factors, national_factor_ranking, score_and_factors
+    from clrisk.phase1.patterns import (
+        DEFAULT_BATCH_SIZE,
+        TooManyPatterns,
+        choose_method,
+        collapse_census,
+    )
     from clrisk.phase1.scoring import check_coverage, score_territories
 
     profile = data.profile
@@ -97,27 +102,35 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
             import pyarrow.parquet as pq
 
             n_rows = pq.ParquetFile(census).metadata.num_rows
-        try:
-            with _progress(n_rows, _("Reading the census"), progress) as bar:
-                table = collapse_census(census, covs, weight=weight,
-                                        batch_size=batch_size or DEFAULT_BATCH_SIZE,
-                                        progress=bar.update)
-        except TooManyPatterns:
-            table = census  # exact row-streaming fallback in every step
-        scores = score_territories(model, table, weight=weight)
+        # Collapse to (territory, pattern) cells only when that compresses; otherwise every
+        # step streams the census rows (one read for scores + factor weights).
+        how, table = choose_method(census, covs, weight=weight)
+        if how == "patterns" and table is None:
+            try:
+                with _progress(n_rows, _("Reading the census"), progress) as bar:
+                    table = collapse_census(census, covs, weight=weight,
+                                            batch_size=batch_size or DEFAULT_BATCH_SIZE,
+                                            progress=bar.update)
+            except TooManyPatterns:
+                table = None
+        source = table if table is not None else census
+        refs, sectors = default_factors(covs, profile)
+        with _progress(None, _("Projecting the model onto the census"), progress):
+            if refs:
+                scores, fw = score_and_factors(model, source, refs, sectors=sectors,
+                                               weight=weight)
+                result.factor_weights = fw
+                result.national_factors = national_factor_ranking(fw)
+            else:
+                scores = score_territories(model, source, weight=weight)
         territory_ids = data.territories[TERRITORY_ID].astype(str).tolist()
         check_coverage(scores, territory_ids, Path(str(data.census_path or "census")).name)
         with _progress(None, _("Drawing coefficients for P(top level)"), progress):
             classified = classify_risk(scores, method, k, cutoffs=cutoffs, model=model,
-                                       census=table, weight=weight, draws=draws, seed=seed)
+                                       census=source, weight=weight, draws=draws, seed=seed)
         names = data.territories[[TERRITORY_ID, NAME, REGION_ID]].copy()
         names[TERRITORY_ID] = names[TERRITORY_ID].astype(str)
         result.territories = names.merge(classified, on=TERRITORY_ID, how="right")
-        refs, sectors = default_factors(covs, profile)
-        if refs:
-            fw = factor_weights(model, table, refs, sectors=sectors, weight=weight)
-            result.factor_weights = fw
-            result.national_factors = national_factor_ranking(fw)
     if profile.has_ivti and data.admin_records is not None:
         from clrisk.ivti import vulnerability_index
 
