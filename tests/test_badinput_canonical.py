@@ -7,7 +7,6 @@ the fix — and that no input file was modified (hash before == after).
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import yaml
+from _helpers import folder_digests
 from shapely.geometry import Polygon
 
 from clrisk.data import inspect_country, load_country
@@ -34,17 +34,14 @@ def toy(toy_master: Path, tmp_path: Path) -> Path:
     return dst
 
 
-def tree_hash(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def expect_error(folder: Path, *needles: str) -> str:
     """Load, expect a DataError containing every needle; inputs must be unchanged."""
-    before = tree_hash(folder)
+    before = folder_digests(folder)
     with pytest.raises(DataError) as info:
         load_country(folder)
-    assert tree_hash(folder) == before, "an input file was modified"
+    assert folder_digests(folder) == before, "an input file was modified"
     msg = str(info.value)
     for n in needles:
         assert n in msg, f"{n!r} not in message: {msg}"
@@ -61,9 +58,9 @@ def write_survey(folder: Path, df: pd.DataFrame) -> None:
 
 
 def test_valid_toy_loads(toy: Path) -> None:
-    before = tree_hash(toy)
+    before = folder_digests(toy)
     data = load_country(toy)
-    assert tree_hash(toy) == before
+    assert folder_digests(toy) == before
     assert len(data.survey) == 240 and len(data.census) == 900
     assert data.survey["territory_id"].str.len().eq(6).all()
     assert data.census_path == (toy / "census.parquet").resolve()
@@ -249,9 +246,9 @@ def test_check_lists_all_problems(toy: Path) -> None:
     df.loc[0, "weight"] = "-1"
     df.loc[1, "child_labour"] = "7"
     write_survey(toy, df)
-    before = tree_hash(toy)
+    before = folder_digests(toy)
     data, report = inspect_country(toy)
-    assert tree_hash(toy) == before
+    assert folder_digests(toy) == before
     text = " | ".join(map(str, report.errors))
     assert "weight" in text and "child_labour" in text and len(report.errors) == 2
     with pytest.raises(DataError, match="1 more problem"):

@@ -8,7 +8,6 @@ change (hashes before/after).
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ import pandas as pd
 import pyreadstat
 import pytest
 import yaml
+from _helpers import folder_digests
 
 from clrisk.data import load_country
 from clrisk.data.national_samples import write_national_sample
@@ -39,17 +39,14 @@ def nat(nat_master: Path, tmp_path: Path) -> Path:
     return dst
 
 
-def tree_hash(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 def expect_error(target: Path, *needles: str) -> str:
     folder = target if target.is_dir() else target.parent
-    before = tree_hash(folder)
+    before = folder_digests(folder)
     with pytest.raises(DataError) as info:
         load_country(target)
-    assert tree_hash(folder) == before, "an input file was modified"
+    assert folder_digests(folder) == before, "an input file was modified"
     msg = str(info.value)
     for n in needles:
         assert n in msg, f"{n!r} not in message: {msg}"
@@ -81,9 +78,9 @@ def survey_rules(d: dict) -> dict:
 
 
 def test_national_sample_loads(nat: Path) -> None:
-    before = tree_hash(nat)
+    before = folder_digests(nat)
     data = load_country(nat / "profile.yaml")
-    assert tree_hash(nat) == before
+    assert folder_digests(nat) == before
     assert len(data.survey) == 240
     assert any("reprojected from EPSG:32718" in n for n in data.notes)
     assert data.value_labels["survey"]["p207"] == {1: "Hombre", 2: "Mujer"}

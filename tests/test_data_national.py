@@ -5,7 +5,6 @@ Also exercises the CLI: ``clrisk check`` on the national files and ``clrisk init
 
 from __future__ import annotations
 
-import hashlib
 import io
 from argparse import Namespace
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from _helpers import folder_digests
 
 from clrisk.cli import main
 from clrisk.commands import check as check_cmd
@@ -41,8 +41,6 @@ def _sorted(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     return df.sort_values(key).reset_index(drop=True)[sorted(df.columns)]
 
 
-def _hashes(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
 
 
 def test_national_files_written(peru_national: Path) -> None:
@@ -62,9 +60,9 @@ def test_national_files_written(peru_national: Path) -> None:
 
 def test_same_canonical_tables(peru_national: Path, canonical) -> None:
     folder = peru_national.parent
-    before = _hashes(folder)
+    before = folder_digests(folder)
     nat = load_country(peru_national)
-    assert _hashes(folder) == before
+    assert folder_digests(folder) == before
     pd.testing.assert_frame_equal(_sorted(nat.survey, ["child_id"]),
                                   _sorted(canonical.survey, ["child_id"]))
     cols = sorted(canonical.census.columns)
@@ -120,14 +118,14 @@ def test_check_cli_reports_failure(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_init_profile_from_national_files(peru_national: Path, tmp_path: Path) -> None:
     folder = peru_national.parent
-    before = _hashes(folder)
+    before = folder_digests(folder)
     out_path = tmp_path / "starter" / "profile.yaml"
     args = Namespace(survey=str(folder / "enaho_ninos.dta"), census=str(folder / "censo_ninos.sav"),
                      territories=str(folder / "distritos.shp"),
                      admin_records=str(folder / "registros_admin.csv"), out=str(out_path),
                      force=False)
     assert init_profile.run(args, io.StringIO()) == 0
-    assert _hashes(folder) == before
+    assert folder_digests(folder) == before
     text = out_path.read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     assert data["design"] == {"weight": "factor07", "stratum": "estrato", "psu": "conglome"}

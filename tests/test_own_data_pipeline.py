@@ -4,26 +4,21 @@ sample, through the same commands a country team runs (`clrisk check`, `clrisk r
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from _helpers import folder_digests
 
 from clrisk.cli import main
 from clrisk.data.national_samples import write_national_sample
-
-
-def _digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
-            if p.is_file()}
 
 
 @pytest.mark.slow
 def test_national_files_give_the_canonical_territory_table(tmp_path: Path) -> None:
     national = tmp_path / "peru_national"
     write_national_sample("peru", national)
-    before = _digest(national)
+    before = folder_digests(national)
 
     assert main(["check", "--profile", str(national / "profile.yaml")]) == 0
 
@@ -39,4 +34,4 @@ def test_national_files_give_the_canonical_territory_table(tmp_path: Path) -> No
         assert len(canonical_table) > 0
         pd.testing.assert_frame_equal(national_table, canonical_table)
     # Raw national inputs are read-only to us.
-    assert _digest(national) == before
+    assert folder_digests(national) == before

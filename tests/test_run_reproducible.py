@@ -3,17 +3,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
+from _helpers import folder_digests
 
 from clrisk.cli import main
-
-
-def _digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.slow
@@ -21,7 +16,7 @@ def test_two_runs_write_identical_bytes(tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     for out in (first, second):
         assert main(["run", "--country", "chile", "--out", str(out), "--quiet"]) == 0
-    a, b = _digests(first), _digests(second)
+    a, b = folder_digests(first, recursive=True), folder_digests(second, recursive=True)
     assert {"territories.csv", "territories.gpkg", "model.json", "factor_weights.csv"} <= set(a)
     assert any(name.endswith(".svg") for name in a) and any(name.endswith(".png") for name in a)
     assert a == b
