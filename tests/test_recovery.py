@@ -82,9 +82,14 @@ def figures(tmp_path_factory) -> pd.DataFrame:
 
 
 def test_coefficients_inside_their_ci(figures):
+    # Issue 4's bar, per country, on the committed samples: >= 90% of true coefficients inside
+    # their 95% CI. With 12-13 coefficients this is one miss at most, which a regenerated
+    # sample fails by chance about one time in eight per country; if that ever happens, the
+    # pooled figure below is the statistically meaningful check (see the module docstring).
+    per_country = figures["inside_ci"] / figures["coefficients"]
+    assert (per_country >= 0.9).all(), per_country
     pooled = figures["inside_ci"].sum() / figures["coefficients"].sum()
     assert pooled >= 0.90, pooled
-    assert (figures["inside_ci"] / figures["coefficients"] >= 0.8).all()
 
 
 def test_territory_ranking(figures):
