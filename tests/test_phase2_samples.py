@@ -125,12 +125,10 @@ def test_shipped_worksheets_validate(country):
 
 def test_phase1_cache_is_reused_and_keyed(tmp_path, monkeypatch):
     """The Phase I cache returns identical inputs and is invalidated when a data file changes."""
-    import tempfile
-
-    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    monkeypatch.setenv("CLRISK_CACHE", str(tmp_path / "cache"))
     folder = _copy("jamaica", tmp_path)
     a = steps.load(data_dir=folder)
-    files = list((tmp_path / "tmp" / "clrisk_phase2_cache").glob("*.pkl"))
+    files = list((tmp_path / "cache" / "phase2").glob("*.pkl"))
     assert len(files) == 1
     b = steps.load(data_dir=folder)
     pd.testing.assert_frame_equal(a.inputs.risk, b.inputs.risk)
@@ -141,7 +139,7 @@ def test_phase1_cache_is_reused_and_keyed(tmp_path, monkeypatch):
     st = (folder / "admin_records.csv").stat()
     os.utime(folder / "admin_records.csv", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     steps.load(data_dir=folder)
-    assert len(list((tmp_path / "tmp" / "clrisk_phase2_cache").glob("*.pkl"))) == 2
+    assert len(list((tmp_path / "cache" / "phase2").glob("*.pkl"))) == 2
 
 
 def test_generator_candidates_mimic_the_pilot():

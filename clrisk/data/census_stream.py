@@ -27,6 +27,8 @@ BATCH_ROWS = 500_000
 
 
 def cache_dir() -> Path:
+    """The user's clrisk cache (``$CLRISK_CACHE`` or ``~/.cache/clrisk``): derived files only,
+    never inputs, so deleting it is always safe."""
     return Path(os.environ.get("CLRISK_CACHE") or Path.home() / ".cache" / "clrisk")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clrisk.data.census_stream import cache_dir
 from clrisk.io import atomic_path
 from clrisk.phase2 import characterisation as ch
 from clrisk.phase2 import intervention as iv
@@ -91,7 +91,8 @@ def _cache_path(root: Path, draws: int | None, seed: int | None) -> Path:
                      *pkg.glob("locales/*/LC_MESSAGES/*.po")]):
         st = f.stat()
         h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}".encode())
-    return Path(tempfile.gettempdir()) / "clrisk_phase2_cache" / f"{h.hexdigest()[:32]}.pkl"
+    # In the user's own cache (not the shared temp folder): the file is unpickled later.
+    return cache_dir() / "phase2" / f"{h.hexdigest()[:32]}.pkl"
 
 
 @dataclass
