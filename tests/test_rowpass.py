@@ -214,19 +214,3 @@ def test_bad_value_in_later_batch_names_row(census, model, tmp_path):
         score_territories(model, path, method="rows", batch_size=1000)
     assert _no_prefetch_thread()
 
-
-def test_dask_row_pass_partitions_equal_single_pass(census, model, tmp_path):
-    distributed = pytest.importorskip("distributed")
-    from clrisk.phase1.scoring import score_partitions_dask
-
-    paths = []
-    for i, part in enumerate(np.array_split(np.arange(len(census)), 3)):
-        p = tmp_path / f"part{i}.parquet"
-        census.iloc[part].to_parquet(p)
-        paths.append(p)
-    whole = score_territories(model, census)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        parts = score_partitions_dask(model, paths, client=client, method="rows")
-    _close(whole, parts)

@@ -117,7 +117,8 @@ def test_merge_tables_equals_whole(census, model):
     pd.testing.assert_frame_equal(whole, merged, check_exact=False, rtol=1e-12)
 
 
-def test_dask_partitions_equal_single_pass(census, model, tmp_path):
+@pytest.mark.parametrize("method", ["auto", "rows"])
+def test_dask_partitions_equal_single_pass(census, model, tmp_path, method):
     distributed = pytest.importorskip("distributed")
     paths = []
     for i, part in enumerate(np.array_split(np.arange(len(census)), 3)):
@@ -130,7 +131,7 @@ def test_dask_partitions_equal_single_pass(census, model, tmp_path):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
-        parts = score_partitions_dask(model, paths, client=client)
+        parts = score_partitions_dask(model, paths, client=client, method=method)
     pd.testing.assert_frame_equal(whole, parts, check_exact=False, rtol=1e-12)
 
 

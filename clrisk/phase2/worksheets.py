@@ -43,18 +43,24 @@ def worksheet_dir(country_root: str | Path) -> Path:
     return Path(country_root) / "phase2"
 
 
-def read_table(path: str | Path, required: Sequence[str]) -> pd.DataFrame:
-    """Read a CSV worksheet as text; check required columns; strip blanks around values.
-
-    Column names are matched after stripping spaces and lower-casing, because spreadsheets
-    often add a trailing space or capitalise a header.
-    """
+def _existing_worksheet(path: str | Path) -> Path:
+    """The worksheet's path, or an error telling the team where a starting copy comes from."""
     path = Path(path)
     if not path.is_file():
         raise data_error(path, "worksheet not found",
                          f"create it: copy data_samples/<country>/phase2/{path.name}, or write "
                          "starting worksheets with `python -m clrisk.phase2.examples "
                          "<your country folder>`")
+    return path
+
+
+def read_table(path: str | Path, required: Sequence[str]) -> pd.DataFrame:
+    """Read a CSV worksheet as text; check required columns; strip blanks around values.
+
+    Column names are matched after stripping spaces and lower-casing, because spreadsheets
+    often add a trailing space or capitalise a header.
+    """
+    path = _existing_worksheet(path)
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
                          comment=None, encoding="utf-8-sig")
@@ -174,12 +180,7 @@ def check_territories(ids: pd.Series, known: Iterable[str], path: str | Path,
 
 def read_yaml(path: str | Path) -> Any:
     """Load a YAML worksheet with a clear error on syntax problems (line and column)."""
-    path = Path(path)
-    if not path.is_file():
-        raise data_error(path, "worksheet not found",
-                         f"create it: copy data_samples/<country>/phase2/{path.name}, or write "
-                         "starting worksheets with `python -m clrisk.phase2.examples "
-                         "<your country folder>`")
+    path = _existing_worksheet(path)
     try:
         with path.open(encoding="utf-8") as fh:
             return yaml.safe_load(fh)
