@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 COUNTRY ?= peru
 BOOK_LANG ?= en
 JOBS ?= 2
+# The book's own tooling (book/_tooling/clrisk_book) is not part of the clrisk package.
+BOOK := PYTHONPATH=book/_tooling $(BIN)/python -m clrisk_book
 
 .PHONY: venv book site test lint bench samples clean browser-check gettext
 
@@ -21,11 +23,11 @@ venv: $(VENV)/.installed
 
 ## Execute every chapter for COUNTRY (papermill) and build the site in BOOK_LANG.
 book: venv
-	$(BIN)/python -m clrisk.bookbuild --country $(COUNTRY) --lang $(BOOK_LANG) --jobs $(JOBS)
+	$(BOOK) --country $(COUNTRY) --lang $(BOOK_LANG) --jobs $(JOBS)
 
 ## All three sites: _build/html/{en,es,fr}/
 site: venv
-	$(BIN)/python -m clrisk.bookbuild --country $(COUNTRY) --lang en es fr --jobs $(JOBS)
+	$(BOOK) --country $(COUNTRY) --lang en es fr --jobs $(JOBS)
 
 lint: venv
 	$(BIN)/ruff check .
@@ -51,4 +53,4 @@ browser-check: venv
 
 ## Extract prose messages and update book/locales/{es,fr} catalogs (sphinx-intl).
 gettext: venv
-	$(BIN)/python -m clrisk.bookbuild gettext
+	$(BOOK) gettext

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from clrisk import bookbuild
-from clrisk.booktools import execute as ex
-from clrisk.booktools.sphinxbuild import sync_tree
-from clrisk.booktools.switcher import language_links
-from clrisk.booktools.toc import chapter_names, load_toc, prune_toc, toc_files
+from clrisk_book import build as bookbuild
+from clrisk_book import execute as ex
+from clrisk_book.sphinxbuild import sync_tree
+from clrisk_book.switcher import language_links
+from clrisk_book.toc import chapter_names, load_toc, prune_toc, toc_files
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -205,7 +205,7 @@ def test_end_to_end_two_languages(tmp_path: Path) -> None:
 
 
 def test_math_rewrites_and_renders() -> None:
-    from clrisk.booktools import mathsvg
+    from clrisk_book import mathsvg
 
     lines = mathsvg.tex_lines(r"\begin{aligned} a &= \bigl(b\bigr) \\ c &\sim \mathcal B(p)"
                               r"\end{aligned}")
@@ -234,3 +234,27 @@ def test_unknown_country_is_refused_before_any_execution(tmp_path: Path) -> None
     with pytest.raises(bookbuild.BuildError, match="choose one of peru"):
         bookbuild.build_book("atlantis", ["en"], repo=repo, build=tmp_path / "build")
     assert not (tmp_path / "build" / "executed").exists()
+
+
+def test_analysis_package_does_not_carry_the_book_machinery() -> None:
+    """Issue 15 item 8: importing every ``clrisk`` module pulls no Sphinx, papermill, jupytext,
+    Jupyter Book or browser helper, and the tooling is not inside the package."""
+    import subprocess
+    import sys
+
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import clrisk\n"
+        "for m in pkgutil.walk_packages(clrisk.__path__, 'clrisk.'):\n"
+        "    if m.name.endswith('__main__'):\n"
+        "        continue\n"
+        "    importlib.import_module(m.name)\n"
+        "bad = sorted({n.split('.')[0] for n in sys.modules} & {'sphinx', 'papermill', "
+        "'jupytext', 'jupyter_book', 'myst_nb', 'sphinx_intl', 'clrisk_book', 'docutils'})\n"
+        "print(','.join(bad))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT / "tests", check=True, env={"PATH": "/usr/bin:/bin",
+                                                              "MPLBACKEND": "Agg"})
+    assert out.stdout.strip() == "", f"clrisk imports book machinery: {out.stdout}"
+    assert not (ROOT / "clrisk" / "booktools").exists()
+    assert not (ROOT / "clrisk" / "bookbuild.py").exists()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clrisk.booktools import browser
+from clrisk_book import browser
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64

@@ -9,7 +9,7 @@ paragraph or label silently. Three kinds of catalog are checked:
   exactly what the site build looks up) has a msgid in its page catalog, and every literal
   ``_("...")`` in the package has a msgid in the merged package catalog.
 
-Fix a failure with ``python -m clrisk.bookbuild gettext`` then translate (book/locales/README.md).
+Fix a failure with ``make gettext`` then translate (book/locales/README.md).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def test_placeholder_check_catches_a_dropped_placeholder(tmp_path: Path) -> None
 @pytest.fixture(scope="module")
 def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
     """msgids per page domain (e.g. ``notebooks/p1_03_fit``) from the current sources."""
-    from clrisk.bookbuild import extract_messages
+    from clrisk_book.build import extract_messages
 
     pot_dir = extract_messages(ROOT, tmp_path_factory.mktemp("gettext"))
     domains: dict[str, set[str]] = {}
@@ -87,7 +87,7 @@ def test_prose_catalogs_are_current(extracted: dict[str, set[str]]) -> None:
             if missing:
                 stale.append(f"{lang}/{domain}.po lacks {len(missing)} msgid(s), e.g. "
                              f"{missing[0][:80]!r}")
-    assert not stale, ("prose catalogs are stale; run `python -m clrisk.bookbuild gettext` "
+    assert not stale, ("prose catalogs are stale; run `make gettext` "
                        "and translate:\n  " + "\n  ".join(stale))
 
 

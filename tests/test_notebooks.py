@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from clrisk.booktools.execute import Job, error_outputs, execute
-from clrisk.booktools.toc import chapter_names, load_toc
+from clrisk_book.execute import Job, error_outputs, execute
+from clrisk_book.toc import chapter_names, load_toc
 
 ROOT = Path(__file__).resolve().parents[1]
 TOC_CHAPTERS = chapter_names(load_toc(ROOT))

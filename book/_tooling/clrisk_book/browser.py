@@ -203,7 +203,7 @@ def _page_svgs(html: Path) -> Iterator[str]:
 def pages_to_shoot(root: Path, lang: str, count: int = 3) -> list[str]:
     """The landing page, the first and the last chapter page of a site (relative URLs), in the
     reading order of ``_toc.yml`` when the pages are there, else alphabetical."""
-    from clrisk.booktools.toc import chapter_names, load_toc
+    from clrisk_book.toc import chapter_names, load_toc
 
     site = root / lang
     chosen = ["book/intro.html"] if (site / "book" / "intro.html").is_file() else []

@@ -2,9 +2,9 @@
 
 Usage::
 
-    python -m clrisk.bookbuild --country peru --lang en [es fr] --jobs 2 [--chapters ...]
+    python -m clrisk_book --country peru --lang en [es fr] --jobs 2 [--chapters ...]
                                [--skip-execute] [--data-dir DIR] [--allow-missing]
-    python -m clrisk.bookbuild gettext      # extract messages, update book/locales/{es,fr}
+    python -m clrisk_book gettext      # extract messages, update book/locales/{es,fr}
 
 Why one command: ``make book`` / ``make site`` must work on a fresh clone. Steps:
 
@@ -31,9 +31,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from clrisk.booktools.execute import Job, execute_job
-from clrisk.booktools.sphinxbuild import book_files, run_sphinx, sync_tree, write_toc
-from clrisk.booktools.toc import (
+from clrisk.i18n import LANGUAGES, gettext
+from clrisk_book.execute import Job, execute_job
+from clrisk_book.sphinxbuild import book_files, run_sphinx, sync_tree, write_toc
+from clrisk_book.toc import (
     REPO_ROOT,
     chapter_names,
     load_toc,
@@ -41,7 +42,6 @@ from clrisk.booktools.toc import (
     source_path,
     toc_files,
 )
-from clrisk.i18n import LANGUAGES, gettext
 
 TITLE = "CLRISK — Child Labour Risk Identification Model"
 AUTHOR = "ILO–ECLAC · Regional Initiative Latin America and the Caribbean Free of Child Labour"
@@ -168,7 +168,7 @@ def build_sites(build: Path, trees: dict[str, Path], jobs: int, root_doc: str) -
 def write_redirect(path: Path, target: str | None, links: list[tuple[str, str]],
                    lang: str = "en") -> None:
     """A landing page that redirects (to ``target`` or the first link) with visible links."""
-    from clrisk.booktools.switcher import LABELS
+    from clrisk_book.switcher import LABELS
 
     target = target or next((url for code, url in links if code == "en"), links[0][1])
     items = "\n".join(f'<li><a href="{html.escape(url)}" hreflang="{code}" lang="{code}">'
@@ -243,7 +243,7 @@ def update_catalogs(repo: Path = REPO_ROOT, build: Path | None = None,
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m clrisk.bookbuild",
+    p = argparse.ArgumentParser(prog="python -m clrisk_book",
                                 description=gettext(TITLE) + ": book build")
     p.add_argument("action", nargs="?", choices=["build", "gettext"], default="build",
                    help="build the sites (default) or update the translation catalogs")

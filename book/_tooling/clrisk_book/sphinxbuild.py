@@ -19,7 +19,9 @@ from typing import Any
 
 import yaml
 
-from clrisk.booktools.toc import REPO_ROOT
+from clrisk_book.toc import REPO_ROOT
+
+TOOLING = "_tooling"  # book/_tooling: the build code itself
 
 
 def sync_file(src: Path, dest: Path) -> None:
@@ -45,11 +47,16 @@ def sync_tree(files: dict[str, Path], dest: Path) -> None:
 
 
 def book_files(repo: Path = REPO_ROOT, with_locales: bool = True) -> dict[str, Path]:
-    """Configuration and ``book/`` folder files, keyed by their path in the tree."""
+    """Configuration and ``book/`` folder files, keyed by their path in the tree.
+
+    ``book/_tooling`` (this code) is not a page source and stays out of the tree.
+    """
     files = {"_config.yml": repo / "_config.yml"}
     for path in sorted((repo / "book").rglob("*")):
         rel = path.relative_to(repo)
         if not path.is_file() or "__pycache__" in rel.parts or path.suffix == ".mo":
+            continue
+        if rel.parts[1] == TOOLING:
             continue
         if not with_locales and rel.parts[1] == "locales":
             continue
@@ -68,7 +75,7 @@ def run_sphinx(tree: str, outdir: str, doctreedir: str, builder: str,
                overrides: dict[str, Any], logfile: str) -> int:
     """Run one Jupyter Book/Sphinx build; warnings go to ``logfile``. Returns the status code.
 
-    Called in a fresh worker process (see ``clrisk.bookbuild``).
+    Called in a fresh worker process (see ``clrisk_book.build``).
     """
     from jupyter_book.sphinx import build_sphinx
     from sphinx.util.console import nocolor

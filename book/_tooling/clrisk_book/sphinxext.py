@@ -6,7 +6,7 @@ of ``_toc.yml``) after Sphinx's gettext transform has run, so the captions — w
 builder does extract into the root page's catalog — would stay English in the sidebar.
 ``TranslateTocCaptions`` applies the same catalog right after the insertion.
 
-Why ``clrisk_svg`` maths: see ``clrisk.booktools.mathsvg`` (formulas without a CDN).
+Why ``clrisk_svg`` maths: see ``clrisk_book.mathsvg`` (formulas without a CDN).
 
 Why the output folder: myst-nb writes notebook images to ``<outdir>/../jupyter_execute``, i.e.
 a folder shared by the sibling sites ``_build/html/{en,es,fr}`` that are built in parallel — a
@@ -22,8 +22,8 @@ from typing import Any
 from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
 
-from clrisk.booktools import mathsvg
-from clrisk.booktools.switcher import language_links
+from clrisk_book import mathsvg
+from clrisk_book.switcher import language_links
 
 
 class TranslateTocCaptions(SphinxTransform):

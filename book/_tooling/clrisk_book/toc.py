@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]  # book/_tooling/clrisk_book/toc.py
 NOTEBOOK_DIR = "notebooks"
 
 
