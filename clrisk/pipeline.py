@@ -66,14 +66,10 @@ def census_weight(census: Any) -> str | None:
 def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED,
                 progress: bool = False, batch_size: int | None = None) -> RunResult:
     """Compute Phase I results for a loaded country (:class:`clrisk.data.CountryData`)."""
+    from clrisk.phase1.census_source import resolve_census
     from clrisk.phase1.classify import classify_risk
     from clrisk.phase1.factors import default_factors, national_factor_ranking, score_and_factors
-    from clrisk.phase1.patterns import (
-        DEFAULT_BATCH_SIZE,
-        TooManyPatterns,
-        choose_method,
-        collapse_census,
-    )
+    from clrisk.phase1.patterns import DEFAULT_BATCH_SIZE
     from clrisk.phase1.scoring import check_coverage, score_territories
 
     profile = data.profile
@@ -97,18 +93,13 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
             import pyarrow.parquet as pq
 
             n_rows = pq.ParquetFile(census).metadata.num_rows
-        # Collapse to (territory, pattern) cells only when that compresses; otherwise every
-        # step streams the census rows (one read for scores + factor weights).
-        how, table = choose_method(census, covs, weight=weight)
-        if how == "patterns" and table is None:
-            try:
-                with _progress(n_rows, _("Reading the census"), progress) as bar:
-                    table = collapse_census(census, covs, weight=weight,
-                                            batch_size=batch_size or DEFAULT_BATCH_SIZE,
-                                            progress=bar.update)
-            except TooManyPatterns:
-                table = None
-        source = table if table is not None else census
+        # The census is resolved ONCE: collapsed to (territory, pattern) cells when that
+        # compresses, else streamed; every estimator below consumes this one source.
+        with _progress(n_rows, _("Reading the census"), progress) as bar:
+            src = resolve_census(census, covs, weight=weight,
+                                 batch_size=batch_size or DEFAULT_BATCH_SIZE,
+                                 progress=getattr(bar, "update", None))
+        source = src.legacy
         refs, sectors = default_factors(covs, profile)
         with _progress(None, _("Projecting the model onto the census"), progress):
             if refs:
@@ -117,12 +108,12 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
                 result.factor_weights = fw
                 result.national_factors = national_factor_ranking(fw)
             else:
-                scores = score_territories(model, source, weight=weight)
+                scores = score_territories(model, src)
         territory_ids = data.territories[TERRITORY_ID].astype(str).tolist()
         check_coverage(scores, territory_ids, Path(str(data.census_path or "census")).name)
         with _progress(None, _("Drawing coefficients for P(top level)"), progress):
             classified = classify_risk(scores, method, k, cutoffs=cutoffs, model=model,
-                                       census=source, weight=weight, draws=draws, seed=seed)
+                                       census=src, draws=draws, seed=seed)
         names = data.territories[[TERRITORY_ID, NAME, REGION_ID]].copy()
         names[TERRITORY_ID] = names[TERRITORY_ID].astype(str)
         result.territories = names.merge(classified, on=TERRITORY_ID, how="right")

@@ -37,13 +37,8 @@ from scipy.special import expit
 
 from clrisk.errors import data_error
 from clrisk.i18n import _
-from clrisk.phase1.patterns import (
-    PatternTable,
-    TooManyPatterns,
-    as_pattern_table,
-    choose_method,
-    iter_census,
-)
+from clrisk.phase1.census_source import CensusSource, resolve_census
+from clrisk.phase1.patterns import PatternTable, iter_census
 from clrisk.phase1.rowpass import RowSums, row_sums
 from clrisk.phase1.scoring import model_arrays
 from clrisk.schema import TERRITORY_ID
@@ -136,7 +131,7 @@ def assign_levels(y: np.ndarray, bounds: np.ndarray) -> np.ndarray:
 def classify_risk(territories: pd.DataFrame, method: str = "quantiles", k: int = 3, *,
                   cutoffs: Sequence[float] | None = None, column: str = "mean_probability",
                   model: Any = None, patterns: PatternTable | None = None,
-                  census: PatternTable | pd.DataFrame | str | Path | None = None,
+                  census: CensusSource | PatternTable | pd.DataFrame | str | Path | None = None,
                   weight: str | None = None, draws: int = 200, seed: int = 12345,
                   chunk_elements: int = 20_000_000, exact: bool = False) -> pd.DataFrame:
     """Add ``risk_level`` (1..k), ``risk_label`` and, with a model and the census (or its
@@ -190,7 +185,8 @@ def draw_coefficients(beta: np.ndarray, V: np.ndarray, draws: int, seed: int) ->
     return beta + z @ root.T
 
 
-def draw_mean_probabilities(model: Any, census: PatternTable | pd.DataFrame | str | Path, *,
+def draw_mean_probabilities(model: Any,
+                            census: CensusSource | PatternTable | pd.DataFrame | str | Path, *,
                             draws: int = 200, seed: int = 12345, weight: str | None = None,
                             chunk_elements: int = 20_000_000, exact: bool = False
                             ) -> pd.DataFrame:
@@ -221,16 +217,8 @@ def draw_mean_probabilities(model: Any, census: PatternTable | pd.DataFrame | st
     """
     covs, beta, V = model_arrays(model)
     B = draw_coefficients(beta, V, draws, seed)
-    table = None
-    if isinstance(census, PatternTable):
-        table = as_pattern_table(census, covs)
-    else:
-        method, table = choose_method(census, covs, weight=weight)
-        if table is None and method == "patterns":
-            try:
-                table = as_pattern_table(census, covs, weight=weight)
-            except TooManyPatterns:
-                table = None
+    src = resolve_census(census, covs, weight=weight)
+    table, census, weight = src.table, src.raw, src.weight
     if table is None:
         if not exact:
             sums = row_sums(beta, covs, census, weight=weight, hessian=True, cov=V)

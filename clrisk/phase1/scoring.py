@@ -27,14 +27,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from clrisk.phase1.census_source import CensusSource, resolve_census
 from clrisk.phase1.patterns import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_PATTERNS,
     PatternTable,
-    TooManyPatterns,
     choose_method,
     collapse_census,
-    source_name,
 )
 from clrisk.phase1.rowpass import RowSums, row_sums
 from clrisk.schema import TERRITORY_ID
@@ -42,7 +41,7 @@ from clrisk.schema import TERRITORY_ID
 Z95 = 1.959963984540054
 SCORE_COLUMNS = [TERRITORY_ID, "children", "mean_probability", "expected_children", "ci_low",
                  "ci_high", "se"]
-Census = PatternTable | pd.DataFrame | str | Path
+Census = CensusSource | PatternTable | pd.DataFrame | str | Path
 
 
 def model_arrays(model: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -91,11 +90,14 @@ def score_sums(sums: RowSums, V: np.ndarray) -> pd.DataFrame:
                   sums.weighted)
 
 
-def _score_rows(model_covs: Sequence[str], beta: np.ndarray, V: np.ndarray, census: Any,
-                weight: str | None, batch_size: int) -> pd.DataFrame:
-    """Exact per-territory sums accumulated in one pass over the rows (no collapsing)."""
-    return score_sums(row_sums(beta, model_covs, census, weight=weight,
-                               batch_size=batch_size), V)
+def score_source(src: CensusSource, beta: np.ndarray, V: np.ndarray,
+                 covariates: Sequence[str]) -> pd.DataFrame:
+    """Official synthetic projection from a resolved census: on its pattern table, or by one
+    streaming row pass (reader thread, one BLAS product per batch)."""
+    if src.table is not None:
+        return score_patterns(src.table, beta, V, covariates)
+    return score_sums(row_sums(beta, covariates, src.raw, weight=src.weight,
+                               batch_size=src.batch_size), V)
 
 
 def score_territories(model: Any, census: Census, batch_size: int = DEFAULT_BATCH_SIZE,
@@ -105,7 +107,8 @@ def score_territories(model: Any, census: Census, batch_size: int = DEFAULT_BATC
     """Mean probability of child labour per territory, with delta-method 95% CIs.
 
     ``census`` is a DataFrame, a path to a Parquet file (streamed in ``batch_size`` rows, only
-    the model's columns read) or a :class:`PatternTable` from :func:`collapse_census`.
+    the model's columns read), a :class:`PatternTable` from :func:`collapse_census` or a
+    :class:`~clrisk.phase1.census_source.CensusSource` (resolved once by the caller).
     ``weight`` names a census-sample weight column (None: every row is one child).
     ``territory_ids`` (optional): territories that must all have census children — a missing
     one is an error naming it.
@@ -123,25 +126,12 @@ def score_territories(model: Any, census: Census, batch_size: int = DEFAULT_BATC
     decodes the next batch while this one is computed; about 2x the cost of reading the
     columns). All give the same numbers to ~1e-15 relative (summation order only).
     """
-    if method not in ("auto", "patterns", "rows"):
-        raise ValueError(f"method must be 'auto', 'patterns' or 'rows', not {method!r}")
     covs, beta, V = model_arrays(model)
-    table = census if isinstance(census, PatternTable) else None
-    if table is None and method == "auto":
-        method, table = choose_method(census, covs, weight=weight, max_patterns=max_patterns)
-    out = None
-    if table is None and method == "patterns":
-        try:
-            table = collapse_census(census, covs, weight=weight, batch_size=batch_size,
-                                    max_patterns=max_patterns)
-        except TooManyPatterns:
-            table = None
-    if table is not None:
-        out = score_patterns(table, beta, V, covs)
-    else:
-        out = _score_rows(covs, beta, V, census, weight, batch_size)
+    src = resolve_census(census, covs, weight=weight, batch_size=batch_size,
+                         max_patterns=max_patterns, method=method)
+    out = score_source(src, beta, V, covs)
     if territory_ids is not None:
-        check_coverage(out, territory_ids, source_name(census))
+        check_coverage(out, territory_ids, src.name)
     return out
 
 

@@ -1,0 +1,195 @@
+"""One census source: the census resolved once, consumed by every estimator as blocks.
+
+Why: scoring, classification, factor weights and the small-area estimator each used to
+re-decide whether the census was a DataFrame, a Parquet path or a pattern table (and whether
+to collapse it). :func:`resolve_census` makes that decision ONCE — collapsing to the
+(territory x covariate pattern) table when that compresses (see
+:func:`~clrisk.phase1.patterns.choose_method`), else streaming rows — and returns a
+:class:`CensusSource`. Every estimator then loops over :meth:`CensusSource.blocks`: each block
+holds territory codes (int index into ``territory_ids``), the raw covariate rows ``X`` and the
+weights (census weights, or the counts of a pattern table). For a pattern table a block is a
+slice of its nonzero (territory, pattern) cells, so every estimator costs O(cells), not
+O(children); for a row-streamed census a block is one Parquet batch.
+
+Design rows: the model may carry derived terms (interactions). :func:`design_matrix` builds
+them in one place — with ``clrisk.phase1.terms.design_rows`` when that module exists, else
+``[1, X]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clrisk.phase1.patterns import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_PATTERNS,
+    PatternTable,
+    TooManyPatterns,
+    check_children,
+    choose_method,
+    collapse_census,
+    iter_census,
+    iter_census_columns,
+    source_name,
+)
+
+CELLS_PER_BLOCK = 1_000_000
+
+
+@dataclass(frozen=True)
+class CensusBlock:
+    """A slice of the census: ``territory_codes`` index ``CensusSource.territory_ids``; ``X``
+    (rows x covariates, float) holds raw covariate values in ``CensusSource.covariates`` order;
+    ``weights`` are children represented by each row (census weight, or pattern count)."""
+
+    territory_codes: np.ndarray
+    X: np.ndarray
+    weights: np.ndarray
+
+
+@dataclass
+class CensusSource:
+    """A census resolved once (see the module docstring).
+
+    ``table`` is the pattern table when the census was collapsed, else None and ``raw`` (the
+    DataFrame or Parquet path) is streamed by :meth:`blocks`."""
+
+    covariates: tuple[str, ...]
+    territory_ids: np.ndarray
+    children: np.ndarray
+    name: str
+    weighted: bool
+    n_rows: int
+    table: PatternTable | None = None
+    raw: Any = None
+    weight: str | None = None
+    batch_size: int = DEFAULT_BATCH_SIZE
+    _index: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def method(self) -> str:
+        """``"patterns"`` (collapsed table) or ``"rows"`` (streamed)."""
+        return "patterns" if self.table is not None else "rows"
+
+    @property
+    def legacy(self) -> Any:
+        """What older entry points accept: the pattern table, else the raw census."""
+        return self.table if self.table is not None else self.raw
+
+    @property
+    def n_cells(self) -> int:
+        """Rows an estimator touches per pass: nonzero cells, or census rows."""
+        return int(self.table.counts.nnz) if self.table is not None else self.n_rows
+
+    def blocks(self, cells_per_block: int = CELLS_PER_BLOCK) -> Iterator[CensusBlock]:
+        """Yield the census as :class:`CensusBlock` s (pattern cells, or row batches)."""
+        covs = list(self.covariates)
+        if self.table is not None:
+            tab = self.table
+            idx = [tab.covariates.index(c) for c in covs]
+            coo = tab.counts.tocoo()
+            order = np.lexsort((coo.col, coo.row))  # cells grouped by territory
+            rows, cols, data = coo.row[order], coo.col[order], coo.data[order]
+            for s in range(0, len(rows), cells_per_block):
+                e = s + cells_per_block
+                X = tab.patterns[cols[s:e]][:, idx] if idx else np.zeros((len(rows[s:e]), 0))
+                yield CensusBlock(rows[s:e].astype(np.intp), np.asarray(X, dtype=np.float64),
+                                  data[s:e].astype(np.float64))
+            return
+        if not self._index:
+            self._index = {str(t): i for i, t in enumerate(self.territory_ids)}
+        for b in iter_census(self.raw, covs, weight=self.weight, batch_size=self.batch_size):
+            tmap = np.fromiter((self._index[v] for v in b.territory_values), dtype=np.intp,
+                               count=len(b.territory_values))
+            yield CensusBlock(tmap[b.territory_codes], b.X, b.weights)
+
+    def positions(self, territory_ids: Sequence[str]) -> np.ndarray:
+        """Index into ``territory_ids`` of each given id (-1 when absent)."""
+        if not self._index:
+            self._index = {str(t): i for i, t in enumerate(self.territory_ids)}
+        return np.array([self._index.get(str(t), -1) for t in territory_ids], dtype=np.intp)
+
+
+def design_matrix(model: Any, X: np.ndarray) -> np.ndarray:
+    """Design rows of ``model`` for raw covariate rows ``X``: the derived terms of
+    ``clrisk.phase1.terms.design_rows`` when that module provides them, else ``[1, X]``."""
+    try:
+        from clrisk.phase1 import terms  # type: ignore[attr-defined]
+    except ImportError:
+        terms = None
+    fn = getattr(terms, "design_rows", None) if terms is not None else None
+    if fn is not None and model is not None:
+        return np.asarray(fn(model, X), dtype=np.float64)
+    return np.column_stack([np.ones(X.shape[0]), X])
+
+
+def _territory_totals(census: Any, weight: str | None, batch_size: int
+                      ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Sorted territory ids, children per territory and rows, reading only the territory
+    (and weight) columns."""
+    index: dict[str, int] = {}
+    N = np.zeros(0)
+    n_rows = 0
+    for _off, codes, values, _cols, w in iter_census_columns(census, [], weight=weight,
+                                                             batch_size=batch_size):
+        tmap = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.intp,
+                           count=len(values))
+        N = np.pad(N, (0, len(index) - len(N)))
+        N += np.bincount(tmap[codes], weights=w, minlength=len(index))
+        n_rows += len(codes)
+    tids = np.array(list(index), dtype=object).astype(str)
+    order = np.argsort(tids, kind="stable")
+    return tids[order].astype(object), N[order], n_rows
+
+
+def resolve_census(census: CensusSource | PatternTable | pd.DataFrame | str | Path,
+                   covariates: Sequence[str], *, weight: str | None = None,
+                   batch_size: int = DEFAULT_BATCH_SIZE,
+                   max_patterns: int = DEFAULT_MAX_PATTERNS, method: str = "auto",
+                   progress: Callable[[int], Any] | None = None) -> CensusSource:
+    """Resolve a census (DataFrame, Parquet path or PatternTable) ONCE into a
+    :class:`CensusSource`.
+
+    ``method``: ``"auto"`` collapses when the census compresses (fewer than 0.3 cells per
+    child on a sample of its start), ``"patterns"`` always collapses (falls back to rows when
+    there are too many patterns), ``"rows"`` always streams. ``progress`` receives the rows
+    read after each batch while collapsing. A :class:`CensusSource` is returned unchanged."""
+    if isinstance(census, CensusSource):
+        return census
+    if method not in ("auto", "patterns", "rows"):
+        raise ValueError(f"method must be 'auto', 'patterns' or 'rows', not {method!r}")
+    covs = tuple(covariates)
+    name = source_name(census)
+    table: PatternTable | None = None
+    if isinstance(census, PatternTable):
+        table = census
+        missing = [c for c in covs if c not in table.covariates]
+        if missing:
+            from clrisk.errors import data_error
+
+            raise data_error(table.source, f"the pattern table lacks covariates {missing}",
+                             "collapse the census with every covariate of the model")
+    else:
+        how = method
+        if method == "auto":
+            how, table = choose_method(census, covs, weight=weight, max_patterns=max_patterns)
+        if table is None and how == "patterns":
+            try:
+                table = collapse_census(census, covs, weight=weight, batch_size=batch_size,
+                                        max_patterns=max_patterns, progress=progress)
+            except TooManyPatterns:
+                table = None
+    if table is not None:
+        return CensusSource(covs, table.territory_ids, table.children, name, table.weighted,
+                            table.n_rows, table=table, raw=census, weight=weight,
+                            batch_size=batch_size)
+    tids, N, n_rows = _territory_totals(census, weight, batch_size)
+    check_children(tids, N, name)
+    return CensusSource(covs, tids, N, name, weight is not None, n_rows, raw=census,
+                        weight=weight, batch_size=batch_size)
