@@ -146,3 +146,69 @@ def untranslated(lang: str | None = None, folder: str | Path = LOCALE_DIR) -> di
             if bad:
                 found[str(po)] = bad
     return found
+
+
+# --- country names inside a sentence --------------------------------------------------------
+# Why a table: French (and, less often, Spanish) put a preposition and article before a
+# country name that depends on its gender and first letter — "au Pérou", "en Argentine",
+# "du Mexique", "de la Colombie". A sentence such as "say nothing about child labour in {country}"
+# cannot be translated by substituting the bare name ("en Pérou" is wrong). Messages therefore
+# take the whole phrase ({in_country}, {of_country}) from here. A profile may override the
+# forms with ``name_forms: {fr: {in: "à Cuba", of: "de Cuba"}}``.
+COUNTRY_FORMS: dict[str, dict[str, tuple[str, str]]] = {
+    "fr": {
+        "Argentine": ("en Argentine", "de l’Argentine"),
+        "Brésil": ("au Brésil", "du Brésil"),
+        "Chili": ("au Chili", "du Chili"),
+        "Colombie": ("en Colombie", "de la Colombie"),
+        "Costa Rica": ("au Costa Rica", "du Costa Rica"),
+        "Guatemala": ("au Guatemala", "du Guatemala"),
+        "Jamaïque": ("en Jamaïque", "de la Jamaïque"),
+        "Mexique": ("au Mexique", "du Mexique"),
+        "Pérou": ("au Pérou", "du Pérou"),
+        "Équateur": ("en Équateur", "de l’Équateur"),
+        "Paraguay": ("au Paraguay", "du Paraguay"),
+        "Uruguay": ("en Uruguay", "de l’Uruguay"),
+        "Honduras": ("au Honduras", "du Honduras"),
+        "Panama": ("au Panama", "du Panama"),
+        "Bolivie": ("en Bolivie", "de la Bolivie"),
+        "Salvador": ("au Salvador", "du Salvador"),
+        "Nicaragua": ("au Nicaragua", "du Nicaragua"),
+        "République dominicaine": ("en République dominicaine",
+                                   "de la République dominicaine"),
+    },
+}
+_VOWELS = "AEIOUYÉÈÊÂÎÔÛaeiouyéèêâîôû"
+
+
+def _french_forms(name: str) -> tuple[str, str]:
+    """French "in"/"of" phrases for a country not in the table (gender from the final -e)."""
+    if name[:1] in _VOWELS:
+        return f"en {name}", f"de l’{name}"
+    if name.endswith("e") and name not in ("Mexique", "Cambodge", "Mozambique", "Zimbabwe"):
+        return f"en {name}", f"de la {name}"
+    return f"au {name}", f"du {name}"
+
+
+def country_forms(country: object, lang: str | None = None) -> dict[str, str]:
+    """``{"country", "in_country", "of_country"}`` for a profile (or a bare name) in ``lang``.
+
+    English: "Peru", "in Peru", "of Peru"; Spanish: "Perú", "en Perú", "de Perú"; French:
+    "Pérou", "au Pérou", "du Pérou". Messages use these placeholders so that every language
+    can put the right preposition and article in front of the name.
+    """
+    lang = lang or _current
+    if isinstance(country, str):
+        name, override = country, {}
+    else:
+        name = country.name(lang)  # type: ignore[attr-defined]
+        raw = getattr(country, "raw", None) or {}
+        override = (raw.get("name_forms") or {}).get(lang) or {}
+    if lang == "fr":
+        in_c, of_c = COUNTRY_FORMS["fr"].get(name) or _french_forms(name)
+    elif lang == "es":
+        in_c, of_c = f"en {name}", f"de {name}"
+    else:
+        in_c, of_c = f"in {name}", f"of {name}"
+    return {"country": name, "in_country": override.get("in", in_c),
+            "of_country": override.get("of", of_c)}
