@@ -88,21 +88,54 @@ class Profile:
     # -- covariates and factors ------------------------------------------------------------
     @property
     def covariates(self) -> list[str]:
+        """Measured covariates (columns the survey and census files hold); derived terms
+        (entries with ``expression``) are in :attr:`model_terms` only."""
+        return [c["name"] for c in self.covariate_specs if not c.get("expression")]
+
+    @property
+    def model_terms(self) -> list[str]:
+        """Every design column of the risk model: measured covariates and derived terms."""
         return [c["name"] for c in self.covariate_specs]
+
+    @property
+    def derived_terms(self) -> dict[str, str]:
+        """Derived design columns: name -> expression over other covariates."""
+        return {c["name"]: str(c["expression"]) for c in self.covariate_specs
+                if c.get("expression")}
 
     @property
     def expected_signs(self) -> dict[str, int]:
         return {c["name"]: int(c.get("expected_sign", 0)) for c in self.covariate_specs}
 
+    def factor_kind(self, name: str) -> str:
+        """``modifiable``, ``marker`` or ``derived`` (see :func:`covariate_kind`)."""
+        for c in self.covariate_specs:
+            if c["name"] == name:
+                return covariate_kind(c)
+        return "marker"
+
+    @property
+    def markers(self) -> list[str]:
+        """Measured covariates that describe who is at risk (never a risk to reduce)."""
+        return [c["name"] for c in self.covariate_specs if covariate_kind(c) == "marker"]
+
     @property
     def factors(self) -> dict[str, float]:
-        """Modifiable factors (instrument 2): name -> reference value."""
-        return {c["name"]: c["factor"]["reference"] for c in self.covariate_specs
-                if c.get("factor")}
+        """Modifiable factors (instrument 2): name -> protective reference value."""
+        return {c["name"]: float(_factor_spec(c)["reference"]) for c in self.covariate_specs
+                if covariate_kind(c) == "modifiable"}
 
     @property
     def factor_sectors(self) -> dict[str, str]:
-        return {c["name"]: c["factor"]["sector"] for c in self.covariate_specs if c.get("factor")}
+        return {c["name"]: _factor_spec(c)["sector"] for c in self.covariate_specs
+                if covariate_kind(c) == "modifiable"}
+
+    @property
+    def factor_roles(self) -> dict[str, str]:
+        """``risk`` (children above the reference are lowered to it) or ``protective``
+        (children below it are raised to it), per modifiable factor."""
+        return {c["name"]: factor_role(c) for c in self.covariate_specs
+                if covariate_kind(c) == "modifiable"}
 
     # -- instruments, files ----------------------------------------------------------------
     @property
@@ -162,6 +195,46 @@ class Profile:
         name = self.path.name if self.path else "profile.yaml"
         line = self.line_of(*path) if path else None
         return f"{name}, line {line}" if line else name
+
+
+class NonModifiableWarning(UserWarning):
+    """A profile declares as modifiable a covariate that describes who a child is."""
+
+
+def covariate_kind(spec: dict[str, Any]) -> str:
+    """Kind of a profile covariate entry: ``derived`` (has an expression), else the explicit
+    ``kind``, else ``modifiable`` when it has a ``factor:`` entry and ``marker`` otherwise."""
+    if spec.get("expression"):
+        return "derived"
+    if spec.get("kind"):
+        return str(spec["kind"])
+    return "modifiable" if spec.get("factor") else "marker"
+
+
+def _factor_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """The ``factor:`` entry of a modifiable covariate, completed from the catalogue."""
+    from clrisk.schema import COVARIATES
+
+    fac = dict(spec.get("factor") or {})
+    cat = COVARIATES.get(spec["name"])
+    if cat is not None:
+        fac.setdefault("reference", cat.reference)
+        fac.setdefault("sector", cat.sector)
+    return fac
+
+
+def factor_role(spec: dict[str, Any]) -> str:
+    """``risk`` or ``protective``: the ``factor.role``, else from the expected sign (profile,
+    then catalogue); ``risk`` when nothing says otherwise."""
+    from clrisk.schema import COVARIATES
+
+    role = (spec.get("factor") or {}).get("role")
+    if role:
+        return str(role)
+    sign = spec.get("expected_sign")
+    if sign is None and spec["name"] in COVARIATES:
+        sign = COVARIATES[spec["name"]].expected_sign
+    return "protective" if (sign or 0) < 0 else "risk"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,6 +429,7 @@ def _semantic_checks(data: dict[str, Any], lines: dict[YamlPath, int], file: Pat
             raise _profile_error(file, lines.get(("covariates", i)),
                                  _("covariate '{name}' is listed twice").format(name=n),
                                  _("remove the second entry"))
+    _check_kinds(data, lines, file)
     files = data.get("files") or {}
     instruments = data.get("instruments") or []
     if "risk_model" in instruments:
@@ -428,6 +502,51 @@ def _semantic_checks(data: dict[str, Any], lines: dict[YamlPath, int], file: Pat
             _check_expression_syntax(expr, file, lines.get(("mapping", kind, "derive", name)))
         for i, expr in enumerate((rules or {}).get("filter") or []):
             _check_expression_syntax(expr, file, lines.get(("mapping", kind, "filter", i)))
+
+
+def _check_kinds(data: dict[str, Any], lines: dict[YamlPath, int], file: Path) -> None:
+    """Factor kinds and derived terms: a modifiable covariate needs a reference and a sector;
+    a derived term uses only covariates listed before it; declaring a marker (sex, age,
+    ethnicity, rurality, female headship) modifiable is allowed but warned about."""
+    import warnings
+
+    from clrisk.schema import NON_MODIFIABLE
+
+    seen: list[str] = []
+    for i, c in enumerate(data.get("covariates") or []):
+        line = lines.get(("covariates", i))
+        kind = covariate_kind(c)
+        if kind == "derived":
+            expr = str(c["expression"])
+            _check_expression_syntax(expr, file, lines.get(("covariates", i, "expression")))
+            from clrisk.data.expressions import parse_expression
+
+            unknown = sorted(parse_expression(expr) - set(seen))
+            if unknown:
+                raise _profile_error(
+                    file, line,
+                    _("derived term '{name}' uses {cols}, which no covariate above it "
+                      "defines").format(name=c["name"], cols=", ".join(unknown)),
+                    _("list the covariates it uses before it, e.g. poverty and rural before "
+                      "'poverty * rural'"))
+        elif kind == "modifiable":
+            fac = _factor_spec(c)
+            if fac.get("reference") is None or fac.get("sector") is None:
+                raise _profile_error(
+                    file, line,
+                    _("covariate '{name}' is modifiable but has no reference value and "
+                      "sector").format(name=c["name"]),
+                    _("add 'factor: {{reference: <protective value>, sector: <sector>}}' or "
+                      "write 'kind: marker'"))
+            if c["name"] in NON_MODIFIABLE:
+                warnings.warn(_(
+                    "{where}: '{name}' describes who a child is (sex, age, ethnicity, rurality "
+                    "or female headship) but is declared a modifiable factor; it will be "
+                    "ranked and planned as a risk to reduce. Write 'kind: marker' unless a "
+                    "policy really changes it").format(
+                        where=f"{Path(file).name}, line {line}" if line else Path(file).name,
+                        name=c["name"]), NonModifiableWarning, stacklevel=4)
+        seen.append(c["name"])
 
 
 def _check_expression_syntax(expr: str, file: Path, line: int | None) -> None:

@@ -29,6 +29,10 @@ SERVICES_REQUIRED = (TERRITORY_ID, "service", "sector", "institution", "capacity
 
 # Sectors that a factor points to (Phase I instrument 2 -> Phase II action lines).
 SECTORS = ("education", "social_protection", "labour", "health")
+FACTOR_KINDS = ("modifiable", "marker")
+# Covariates a profile should never declare modifiable (who a child is, where it lives):
+# declaring one gets a warning when the profile is read.
+NON_MODIFIABLE = ("age", "female", "indigenous", "female_head", "rural")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ class CovariateSpec:
     expected_sign: int  # +1 risk, -1 protection, 0 no prior
     reference: float | None  # value for the counterfactual in factor weights; None = not a factor
     sector: str | None
+    # "modifiable": a condition a public policy can change (instrument 2 factor);
+    # "marker": describes who is at risk (sex, age, ethnicity, rurality, headship, household
+    # composition) and is never ranked, planned or monitored as a risk to reduce.
+    factor_kind: str = "marker"
 
 
 # The catalogue of canonical covariates. A country uses the subset listed in its profile.
@@ -50,16 +58,17 @@ COVARIATES: dict[str, CovariateSpec] = {
     for c in (
         CovariateSpec("age", "individual", "continuous", +1, None, None),
         CovariateSpec("female", "individual", "binary", -1, None, None),
-        CovariateSpec("indigenous", "individual", "binary", +1, 0, "social_protection"),
-        CovariateSpec("head_schooling", "household", "continuous", -1, 11, "education"),
-        CovariateSpec("female_head", "household", "binary", +1, 0, "social_protection"),
+        CovariateSpec("indigenous", "individual", "binary", +1, None, None),
+        CovariateSpec("head_schooling", "household", "continuous", -1, 11, "education",
+                      "modifiable"),
+        CovariateSpec("female_head", "household", "binary", +1, None, None),
         CovariateSpec("household_size", "household", "count", +1, None, None),
         CovariateSpec("n_children", "household", "count", +1, None, None),
-        CovariateSpec("poverty", "household", "binary", +1, 0, "social_protection"),
-        CovariateSpec("social_programme", "household", "binary", -1, 1, "social_protection"),
-        CovariateSpec("adult_unemployed", "household", "binary", +1, 0, "labour"),
-        CovariateSpec("school_attendance", "individual", "binary", -1, 1, "education"),
-        CovariateSpec("health_insurance", "household", "binary", -1, 1, "health"),
+        CovariateSpec("poverty", "household", "binary", +1, 0, "social_protection", "modifiable"),
+        CovariateSpec("social_programme", "household", "binary", -1, 1, "social_protection", "modifiable"),
+        CovariateSpec("adult_unemployed", "household", "binary", +1, 0, "labour", "modifiable"),
+        CovariateSpec("school_attendance", "individual", "binary", -1, 1, "education", "modifiable"),
+        CovariateSpec("health_insurance", "household", "binary", -1, 1, "health", "modifiable"),
         CovariateSpec("rural", "territorial", "binary", +1, None, None),
     )
 }

@@ -76,10 +76,12 @@ def build_profile(country: CountryParams) -> dict[str, Any]:
         spec = COVARIATES[name]
         entry: dict[str, Any] = {"name": name, "labels": COVARIATE_LABELS[name],
                                  "expected_sign": spec.expected_sign}
-        if spec.reference is not None:
+        entry["kind"] = spec.factor_kind
+        if spec.factor_kind == "modifiable" and spec.reference is not None:
             ref = spec.reference
             entry["factor"] = {"reference": int(ref) if float(ref).is_integer() else ref,
-                               "sector": spec.sector}
+                               "sector": spec.sector,
+                               "role": "protective" if spec.expected_sign < 0 else "risk"}
         covs.append(entry)
     files = {"survey": "survey.csv", "census": "census.parquet"} \
         if "risk_model" in country.instruments else {}
