@@ -193,7 +193,9 @@ def regional_validation(model: RiskModel, survey: pd.DataFrame,
                              "was fitted on", column=col)
     y = survey[model.outcome].to_numpy(dtype=float)
     w = survey[model.weight].to_numpy(dtype=float)
-    design = Design.from_columns(survey[model.strata], survey[model.psu], model.lonely_psu)
+    fpc = survey[model.fpc] if model.fpc and model.fpc in survey.columns else None
+    design = Design.from_columns(survey[model.strata], survey[model.psu], model.lonely_psu,
+                                 fpc=fpc)
     codes, labels = pd.factorize(s_region, sort=True)
     n_dom = len(labels)
     wd = np.bincount(codes, weights=w, minlength=n_dom)
@@ -204,7 +206,8 @@ def regional_validation(model: RiskModel, survey: pd.DataFrame,
     z[rows, codes] = w * (y - rate[codes]) / wd[codes]
     se = np.sqrt(np.clip(np.diag(design.variance_of_total(z)), 0.0, None))
     df = design.n_psu - design.n_strata
-    crit = stats.t.ppf(1 - alpha / 2, df) if df > 0 else stats.norm.ppf(1 - alpha / 2)
+    # R confint(svyby(...), df = degf(design)): no design df left -> undefined (NaN) interval
+    crit = stats.t.ppf(1 - alpha / 2, df) if df > 0 else np.nan
     direct = pd.DataFrame({"n_survey": np.bincount(codes, minlength=n_dom), "direct_rate": rate,
                            "direct_se": se, "ci_low": rate - crit * se, "ci_high": rate + crit * se},
                           index=pd.Index([str(x) for x in labels], name="region_id"))

@@ -44,6 +44,27 @@ class SingletonStrataWarning(UserWarning):
     """A stratum has a single PSU; its variance contribution follows the lonely-PSU policy."""
 
 
+class DesignDfWarning(UserWarning):
+    """No design degrees of freedom are left: p-values and intervals are NaN (as in R)."""
+
+
+class _NanDist:
+    """Stand-in reference distribution whose tail probabilities are undefined (NaN)."""
+
+    def sf(self, x: Any) -> np.ndarray:
+        return np.full(np.shape(x), np.nan)
+
+
+def design_df_message(df_t: int, n_psu: int, n_strata: int, k: int, lang: str | None = None
+                      ) -> str:
+    """Translated explanation of why p-values and intervals are not defined."""
+    return _("Zero or negative design degrees of freedom ({df} = {n_psu} PSUs − {n_strata} "
+             "strata + 1 − {k} coefficients): p-values and confidence intervals are not "
+             "defined (NaN), as in R survey. Fix: use fewer covariates, or a design with more "
+             "PSUs per stratum (collapse strata)", lang).format(
+                 df=df_t, n_psu=n_psu, n_strata=n_strata, k=k)
+
+
 # --------------------------------------------------------------------------------------------
 # Design: PSU and stratum structure, and the stratified between-PSU variance of a total
 # --------------------------------------------------------------------------------------------
@@ -62,6 +83,9 @@ class Design:
     n_h: np.ndarray  # number of PSUs in each stratum (n_strata,)
     strata_labels: list[str]
     lonely_psu: str = "adjust"
+    # per stratum, the finite population correction (N_h − n_h)/N_h of the PSU sampling
+    # (None: with replacement, R's default without ``fpc=``)
+    fpc_factor: np.ndarray | None = None
 
     @property
     def n_psu(self) -> int:
@@ -76,8 +100,14 @@ class Design:
         return [self.strata_labels[h] for h in np.flatnonzero(self.n_h == 1)]
 
     @classmethod
-    def from_columns(cls, strata: pd.Series, psu: pd.Series, lonely_psu: str = "adjust") -> Design:
-        """Build the structure; PSUs are identified by the (stratum, psu) pair (nested)."""
+    def from_columns(cls, strata: pd.Series, psu: pd.Series, lonely_psu: str = "adjust",
+                     fpc: pd.Series | None = None, source: str | None = None) -> Design:
+        """Build the structure; PSUs are identified by the (stratum, psu) pair (nested).
+
+        ``fpc`` (optional) follows R ``svydesign(fpc=)`` for a one-stage design: per row, the
+        stratum's population number of PSUs, or — when every value is ≤ 1 — the sampling
+        fraction of PSUs. It must be constant within a stratum.
+        """
         if lonely_psu not in LONELY_PSU_POLICIES:
             raise ValueError(
                 f"lonely_psu={lonely_psu!r} is not supported; choose one of "
@@ -91,7 +121,11 @@ class Design:
         s_codes, s_labels = pd.factorize(keys["s"], sort=True)
         psu_stratum = s_codes[order][starts]
         n_h = np.bincount(psu_stratum, minlength=len(s_labels))
-        return cls(order, starts, psu_stratum, n_h, [str(x) for x in s_labels], lonely_psu)
+        labels = [str(x) for x in s_labels]
+        factor = None
+        if fpc is not None:
+            factor = _fpc_factor(fpc, s_codes, n_h, labels, source)
+        return cls(order, starts, psu_stratum, n_h, labels, lonely_psu, factor)
 
     def psu_totals(self, z: np.ndarray) -> np.ndarray:
         """Totals of the rows of ``z`` (n × k) within each PSU → (n_psu × k)."""
@@ -118,6 +152,10 @@ class Design:
         dev = u - means[self.psu_stratum]
         single_h = self.n_h == 1
         scale_h = np.where(single_h, 1.0, n_h / np.maximum(n_h - 1.0, 1.0))
+        if self.fpc_factor is not None:
+            # R survey:::onestrat: scale = f·n/(n−1) (f for a lone PSU); a stratum sampled in
+            # full (f < 1e-7, "self-representing") contributes nothing.
+            scale_h = np.where(self.fpc_factor < 1e-7, 0.0, scale_h * self.fpc_factor)
         inflate = 1.0
         if single_h.any():
             lone = single_h[self.psu_stratum]
@@ -141,6 +179,51 @@ class Design:
                     inflate = self.n_strata / n_ok
         scaled = dev * scale_h[self.psu_stratum][:, None]
         return inflate * (scaled.T @ dev)
+
+
+def _fpc_factor(fpc: pd.Series, s_codes: np.ndarray, n_h: np.ndarray, labels: list[str],
+                source: str | None) -> np.ndarray:
+    """Per-stratum (N_h − n_h)/N_h from an R-style ``fpc`` column (counts or fractions).
+
+    Why these checks: R stops on an fpc that varies within a stratum, mixes counts and
+    fractions, or implies more PSUs sampled than exist; a silent wrong fpc would shrink every
+    standard error, so each case names the column, the strata and the fix.
+    """
+    name = str(fpc.name)
+    vals = pd.to_numeric(fpc, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(vals) | (vals <= 0)
+    if bad.any():
+        raise data_error(source, _("the finite population correction must be a positive "
+                                   "number in every row"),
+                         _("give the stratum's population number of PSUs, or the sampling "
+                           "fraction (0 < f ≤ 1)"), column=name, rows=_rows(bad))
+    k = len(labels)
+    lo = np.full(k, np.inf)
+    hi = np.full(k, -np.inf)
+    np.minimum.at(lo, s_codes, vals)
+    np.maximum.at(hi, s_codes, vals)
+    varies = np.flatnonzero(hi - lo > 1e-9 * np.maximum(1.0, hi))
+    if varies.size:
+        raise data_error(source, _("the finite population correction varies within stratum "
+                                   "(strata {strata})").format(
+                             strata=", ".join(labels[h] for h in varies[:10])),
+                         _("use one value per stratum (its population number of PSUs)"),
+                         column=name)
+    fraction = bool((vals <= 1.0).all())
+    if not fraction and (vals < 1.0).any():
+        raise data_error(source, _("the finite population correction mixes sampling fractions "
+                                   "(≤ 1) and population counts (> 1)"),
+                         _("use population counts in every row, or fractions in every row"),
+                         column=name, rows=_rows(vals < 1.0))
+    pop = n_h / hi if fraction else hi
+    over = np.flatnonzero(pop < n_h - 1e-9 * n_h)
+    if over.size:
+        raise data_error(source, _("the finite population correction implies more than 100% "
+                                   "of PSUs sampled in strata {strata}").format(
+                             strata=", ".join(labels[h] for h in over[:10])),
+                         _("the population count must be at least the number of sampled PSUs "
+                           "in the stratum"), column=name)
+    return (pop - n_h) / pop
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,14 +403,19 @@ def _separation_culprits(x: np.ndarray, beta: np.ndarray, covariates: list[str])
 
 def fit_risk_model(survey: pd.DataFrame, covariates: Sequence[str], outcome: str = "child_labour",
                    weight: str = "weight", strata: str = "stratum", psu: str = "psu", *,
-                   lonely_psu: str = "adjust", max_iter: int = 100, tol: float = 1e-10,
-                   source: str | None = None) -> RiskModel:
+                   lonely_psu: str = "adjust", fpc: str | None = None, max_iter: int = 100,
+                   tol: float = 1e-10, source: str | None = None) -> RiskModel:
     """Fit the survey-weighted logit of ``outcome`` on ``covariates`` with design-based errors.
 
     ``lonely_psu`` is the singleton-stratum policy ("adjust" default, as R's
     ``survey.lonely.psu="adjust"``; also "remove", "certainty", "average", "fail"); singleton
     strata are listed in ``RiskModel.singleton_strata`` and announced with a
     :class:`SingletonStrataWarning`. ``source`` (a file name) only labels error messages.
+
+    ``fpc`` names an optional finite-population-correction column with R's convention
+    (``svydesign(ids=~psu, strata=~stratum, fpc=~col)``, one stage): the stratum's population
+    number of PSUs, or the sampling fraction when every value is ≤ 1. For a stratified element
+    design, let ``psu`` identify each child and give the stratum's number of children.
 
     Raises :class:`~clrisk.errors.DataError` for malformed input (missing columns, NaN, non-0/1
     outcome, non-positive weights, fewer than 2 PSUs) and :class:`~clrisk.errors.ModelError`
@@ -336,11 +424,16 @@ def fit_risk_model(survey: pd.DataFrame, covariates: Sequence[str], outcome: str
     """
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     _check_inputs(survey, covariates, outcome, weight, strata, psu, source)
+    if fpc is not None and fpc not in survey.columns:
+        raise data_error(source, _("missing finite population correction column '{c}'").format(
+            c=fpc), _("name the column in the profile's design section (design: {{fpc: ...}}) "
+                      "or remove the setting"), column=fpc)
     y = survey[outcome].to_numpy(dtype=float)
     w_raw = survey[weight].to_numpy(dtype=float)
     w = w_raw / w_raw.mean()  # like svyglm(rescale=TRUE): estimates and V are unchanged
     x = np.column_stack([np.ones(len(y)), survey[covariates].to_numpy(dtype=float)])
-    design = Design.from_columns(survey[strata], survey[psu], lonely_psu)
+    design = Design.from_columns(survey[strata], survey[psu], lonely_psu,
+                                 fpc=None if fpc is None else survey[fpc], source=source)
     if design.n_psu < 2:
         raise data_error(source, f"only {design.n_psu} primary sampling unit (PSU) in the "
                          "survey; design-based standard errors need at least 2",
@@ -380,7 +473,7 @@ def fit_risk_model(survey: pd.DataFrame, covariates: Sequence[str], outcome: str
         covariates=covariates, outcome=outcome, n_obs=len(y), n_psu=design.n_psu,
         n_strata=design.n_strata, singleton_strata=design.singleton_strata,
         df_resid=design.n_psu - design.n_strata, converged=converged, iterations=iterations,
-        lonely_psu=lonely_psu, weight=weight, strata=strata, psu=psu,
+        lonely_psu=lonely_psu, weight=weight, strata=strata, psu=psu, fpc=fpc,
         ame=pd.Series(ame, index=covariates, name="ame"),
         ame_se=pd.Series(ame_se, index=covariates, name="se"),
     )
@@ -442,6 +535,8 @@ class RiskModel:
     degrees of freedom (design df = #PSU − #strata, minus the other k − 1 estimated
     coefficients), which is conservative when there are few PSUs. Pass ``dist="normal"`` to
     ``odds_ratios`` for normal-theory intervals (Stata's and ``confint.default``'s choice).
+    With ``df_t ≤ 0`` the t-based p-values and intervals are NaN and a :class:`DesignDfWarning`
+    is issued (R: "Zero or negative residual df; p-values not defined").
     """
 
     params: pd.Series
@@ -459,6 +554,7 @@ class RiskModel:
     weight: str = "weight"
     strata: str = "stratum"
     psu: str = "psu"
+    fpc: str | None = None
     ame: pd.Series | None = None
     ame_se: pd.Series | None = None
     bse: pd.Series = field(init=False)
@@ -474,9 +570,21 @@ class RiskModel:
         return int(self.df_resid + 1 - len(self.params))
 
     def _crit(self, alpha: float, dist: str) -> tuple[float, Any]:
-        if dist == "normal" or self.df_t <= 0:
+        """Critical value and reference distribution; NaN when the design df are used up.
+
+        Why NaN and not the normal: with ``df_t ≤ 0`` the design has no degrees of freedom
+        left for the t reference, so R ``summary.svyglm`` reports NaN p-values ("Zero or
+        negative residual df; p-values not defined") and ``confint.svyglm`` NaN intervals.
+        Switching silently to the normal would print confident intervals the design cannot
+        support; we do what R does and say so (:class:`DesignDfWarning`).
+        """
+        if dist == "normal":
             ref = stats.norm
         elif dist == "t":
+            if self.df_t <= 0:
+                warnings.warn(design_df_message(self.df_t, self.n_psu, self.n_strata,
+                                                len(self.params)), DesignDfWarning, stacklevel=3)
+                return math.nan, _NanDist()
             ref = stats.t(self.df_t)
         else:
             raise ValueError(f"dist must be 't' or 'normal', got {dist!r}")
@@ -530,7 +638,8 @@ class RiskModel:
         p-values and the intervals. This is exactly R ``survey`` 4.1.1: ``summary.svyglm`` uses t
         on ``df.residual`` and ``confint.svyglm`` (Wald) converts the level through the same t
         (older survey versions and ``confint.default`` used the normal; pass ``dist="normal"``
-        for that, or for Stata-like normal intervals). With ``df_t ≤ 0`` the normal is used.
+        for that, or for Stata-like normal intervals). With ``df_t ≤ 0`` p-values and
+        intervals are NaN with a :class:`DesignDfWarning`, exactly as in R.
         """
         crit, ref = self._crit(alpha, dist)
         b, se = self.params, self.bse
@@ -583,7 +692,7 @@ class RiskModel:
             "singleton_strata": list(self.singleton_strata), "df_resid": int(self.df_resid),
             "converged": bool(self.converged), "iterations": int(self.iterations),
             "lonely_psu": self.lonely_psu, "weight": self.weight, "strata": self.strata,
-            "psu": self.psu,
+            "psu": self.psu, "fpc": self.fpc,
             "ame": None if self.ame is None else [float(v) for v in self.ame],
             "ame_se": None if self.ame_se is None else [float(v) for v in self.ame_se],
         }
@@ -616,7 +725,7 @@ class RiskModel:
                 singleton_strata=doc["singleton_strata"], df_resid=doc["df_resid"],
                 converged=doc["converged"], iterations=doc["iterations"],
                 lonely_psu=doc["lonely_psu"], weight=doc["weight"], strata=doc["strata"],
-                psu=doc["psu"],
+                psu=doc["psu"], fpc=doc.get("fpc"),
                 ame=None if doc["ame"] is None else pd.Series(doc["ame"], index=covs,
                                                               name="ame", dtype=float),
                 ame_se=None if doc["ame_se"] is None else pd.Series(doc["ame_se"], index=covs,
