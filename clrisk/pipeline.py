@@ -85,7 +85,7 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
         with _progress(None, _("Fitting the risk model"), progress):
             # The loader has already mapped national design columns onto canonical names.
             model = fit_risk_model(data.survey, covs, outcome=OUTCOME, weight=WEIGHT,
-                                   strata=STRATUM, psu=PSU)
+                                   strata=STRATUM, psu=PSU, fpc=profile.design.get("fpc"))
         result.model = model
         weight = census_weight(census)
         n_rows = len(census) if isinstance(census, pd.DataFrame) else None

@@ -146,3 +146,31 @@ def test_bad_fpc_is_a_clear_message():
     neg = d.copy()
     neg.loc[3, "fpc_psu"] = math.nan
     assert "4" in _bad(neg)
+
+
+def test_profile_design_fpc_reaches_the_fit(tmp_path):
+    """``design: {fpc: col}`` in profile.yaml keeps the column through loading and mapping."""
+    import shutil
+
+    from clrisk.data.country import load_country
+
+    src = Path(__file__).resolve().parents[1] / "data_samples" / "peru"
+    dst = tmp_path / "peru"
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("phase2"))
+    survey = pd.read_csv(dst / "survey.csv", dtype=str)
+    n_h = survey.groupby("stratum")["psu"].transform("nunique").astype(int)
+    survey["n_psu_pop"] = (3 * n_h).astype(str)
+    survey.to_csv(dst / "survey.csv", index=False)
+    prof = (dst / "profile.yaml").read_text(encoding="utf-8")
+    prof = prof.replace("design: {weight: weight, stratum: stratum, psu: psu}",
+                        "design: {weight: weight, stratum: stratum, psu: psu, fpc: n_psu_pop}")
+    assert "fpc: n_psu_pop" in prof
+    (dst / "profile.yaml").write_text(prof, encoding="utf-8")
+    data = load_country(dst)
+    assert data.profile.design["fpc"] == "n_psu_pop"
+    covs = list(data.profile.covariates)
+    with_fpc = fit_risk_model(data.survey, covs, fpc=data.profile.design["fpc"])
+    plain = fit_risk_model(data.survey, covs)
+    # sampling a third of the PSUs: every variance shrinks by the factor 1 − 1/3 exactly
+    np.testing.assert_allclose(with_fpc.cov.to_numpy(), plain.cov.to_numpy() * (2 / 3),
+                               rtol=1e-9)

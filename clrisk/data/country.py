@@ -183,6 +183,8 @@ def _canonical_columns(profile: Profile, kind: str, df: pd.DataFrame,
     wanted = list(required)
     if kind in ("survey", "census"):
         wanted += ["weight", "stratum", "psu", "age"] + profile.covariates + list(COVARIATES)
+    if kind == "survey" and profile.design.get("fpc"):
+        wanted.append(profile.design["fpc"])  # finite population correction (fit_risk_model)
     if kind == "admin_records":
         wanted += profile.ivti_indicators
     wanted += sorted(outputs)
