@@ -9,6 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from clrisk.i18n import _
+
+# Exit codes of the ``clrisk`` command (documented in README and ``clrisk --help``).
+EXIT_OK = 0
+EXIT_DIFFERENT = 1  # ``clrisk verify``: a file differs from the manifest
+EXIT_BAD_INPUT = 2  # bad data, profile or options (nothing was written)
+EXIT_OUTPUT = 3  # the output folder cannot be written (file system / OS); nothing was changed
+
 
 class DataError(ValueError):
     """Bad input. The message names the file, the column, the offending rows and the fix."""
@@ -16,6 +24,14 @@ class DataError(ValueError):
 
 class ModelError(ValueError):
     """The model cannot be estimated on these data (e.g. perfect separation); says why."""
+
+
+class OutputError(Exception):
+    """The results cannot be written (folder not writable, disk full, locked by another run).
+
+    Why apart from :class:`DataError`: the data are fine and the fix is about the output
+    folder; the command line exits with a different code (3) so scripts can tell them apart.
+    """
 
 
 def describe_rows(rows: Iterable[object], limit: int = 5) -> str:
@@ -26,9 +42,10 @@ def describe_rows(rows: Iterable[object], limit: int = 5) -> str:
     """
     rows = list(rows)
     head = ", ".join(str(r) for r in rows[:limit])
-    more = f" (and {len(rows) - limit} more)" if len(rows) > limit else ""
-    word = "row" if len(rows) == 1 else "rows"
-    return f"{word} {head}{more}"
+    more = " " + _("(and {n} more)").format(n=len(rows) - limit) if len(rows) > limit else ""
+    if len(rows) == 1:
+        return _("row {rows}").format(rows=head)
+    return _("rows {rows}").format(rows=head) + more
 
 
 def data_error(file: str | Path | None, problem: str, fix: str, column: str | None = None,
@@ -36,11 +53,11 @@ def data_error(file: str | Path | None, problem: str, fix: str, column: str | No
     """Build a DataError with the standard layout: where, what, which rows, how to fix."""
     where = f"{Path(file).name if file else '<data>'}"
     if column is not None:
-        where += f", column '{column}'"
+        where += ", " + _("column '{column}'").format(column=column)
     msg = f"{where}: {problem}"
     if rows is not None:
         rows = list(rows)
         if rows:
             msg += f" — {describe_rows(rows)}"
-    msg += f". Fix: {fix}"
+    msg += ". " + _("Fix: {fix}").format(fix=fix)
     return DataError(msg)

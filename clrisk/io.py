@@ -2,6 +2,7 @@
 
 Why: an interrupted run must never leave a half-written file that looks complete. Every output
 goes to a temporary file in the destination folder and is renamed into place (atomic on POSIX).
+(A whole ``clrisk run`` folder is made atomic on top of this by :mod:`clrisk.results.folder`.)
 """
 
 from __future__ import annotations
@@ -10,9 +11,22 @@ import contextlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+
+def before_write(path: Path) -> None:
+    """Called before every output file is written.
+
+    Why a hook: the interruption tests must stop a run at *each* write (they replace this
+    function) and kill a real process while it writes (``CLRISK_TEST_WRITE_DELAY`` = seconds
+    to wait before each file, so the kill lands mid-run deterministically). No effect otherwise.
+    """
+    delay = os.environ.get("CLRISK_TEST_WRITE_DELAY")
+    if delay:
+        time.sleep(float(delay))
 
 
 @contextlib.contextmanager
@@ -22,6 +36,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     Use for writers that want a filename (GeoPackage, matplotlib savefig, parquet).
     """
     path = Path(path)
+    before_write(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix + ".tmp", dir=path.parent)
     os.close(fd)

@@ -3,6 +3,9 @@
 Why a separate command: a country team adapting the model to its own files needs a fast loop —
 edit the profile, run check, read what is wrong and how to fix it — before any estimation.
 All problems are listed at once (not only the first), then the exit code says pass (0) / fail (2).
+After the loader's checks it runs :func:`clrisk.data.semantic_checks.run_checks` — the very
+validation ``clrisk run`` runs before computing (value domains, design, cut-offs, unfinished
+starter profile, model pre-flight) — so "Everything is fine" means ``run`` will accept the data.
 """
 
 from __future__ import annotations
@@ -32,6 +35,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     target = args.profile or args.country
     data, report = inspect_country(target, max_census_rows=args.max_census_rows)
+    if data is not None:
+        from clrisk.data.semantic_checks import run_checks
+
+        semantic = run_checks(data)
+        for err in semantic:
+            report.fail(err)
+        if not semantic:
+            report.ok(_("meaning: codes agree between survey and census, plausible values, "
+                        "a design that gives a variance, an estimable model"))
     title = data.profile.name(get_language()) if data is not None else str(target)
     print(_("Checking {what}").format(what=title), file=out)
     for msg in report.passed:

@@ -196,6 +196,8 @@ def build_profile_text(survey: dict | None, census: dict | None, geo: dict,
         "# " + _("Starter profile written by 'clrisk init-profile'."),
         "# " + _("Every line marked TODO is a guess or a placeholder: check it, then run"),
         "#   clrisk check --profile " + out.name,
+        "confirmed: false  # " + _("set to true once a person has checked every TODO line "
+                                   "(check and run refuse false)"),
         f"country: my_country  # {todo}: " + _("a short key in lower case, e.g. peru"),
         f"names: {{en: {_q(todo)}, es: {_q(todo)}, fr: {_q(todo)}}}  # {todo}",
         "admin_levels:",

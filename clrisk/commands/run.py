@@ -1,7 +1,8 @@
 """``clrisk run``: the whole Phase I pipeline for one country, written to a folder.
 
 Why a thin command: the computation lives in :mod:`clrisk.pipeline` (shared with the chapters);
-this module only parses options, shows progress on stderr and lists what it wrote.
+this module only parses options, shows progress on stderr and lists what it wrote. The folder
+safety (inputs read-only, whole-folder swap, lock, manifest) is :mod:`clrisk.results`.
 """
 
 from __future__ import annotations
@@ -19,12 +20,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       "maps"),
         description=_("Run Phase I for a country: model, territory probabilities, risk levels, "
                       "factor weights and the vulnerability index; write CSV, GeoPackage, "
-                      "JSON and maps (PNG, SVG)."))
+                      "JSON and maps (PNG, SVG), and manifest.json. The output folder is "
+                      "replaced as a whole at the end: it holds the previous complete result "
+                      "or the new one, never a mix."),
+        epilog=_("Exit codes: 0 success; 2 bad input (data, profile or options; nothing "
+                 "written); 3 the output folder cannot be written (nothing changed)."))
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--country", help=_("sample country key (e.g. peru)"))
     src.add_argument("--data-dir", type=Path, help=_("folder holding profile.yaml and the data"))
     src.add_argument("--profile", type=Path, help=_("path to a profile.yaml"))
-    p.add_argument("--out", type=Path, required=True, help=_("output folder"))
+    p.add_argument("--out", type=Path, required=True,
+                   help=_("output folder (new, empty, or an earlier clrisk results folder; "
+                          "never inside the data folder)"))
     p.add_argument("--draws", type=int, default=200,
                    help=_("coefficient draws for P(top level) (default 200)"))
     p.add_argument("--seed", type=int, default=12345, help=_("random seed (default 12345)"))

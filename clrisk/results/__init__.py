@@ -4,14 +4,30 @@ Why a package: ``clrisk.pipeline`` computes; this package decides how results re
 (atomic files, whole-folder swap, lock, provenance manifest). Other areas add writers here.
 """
 
+from clrisk.results.folder import ResultsFolder, check_not_input
 from clrisk.results.report import _write_report, sector_name
 from clrisk.results.write import (
     _fallback_map,
     _map,
     _write_gpkg,
     coefficient_table,
+    input_roots,
+    write_files,
     write_outputs,
 )
 
-__all__ = ["_fallback_map", "_map", "_write_gpkg", "_write_report", "coefficient_table",
-           "sector_name", "write_outputs"]
+
+def preflight(data: object) -> None:
+    """Raise the first problem ``clrisk check`` would report for ``data`` (shared validation).
+
+    Why here: ``clrisk run`` must refuse exactly what ``clrisk check`` refuses, before
+    anything is computed or written (see :mod:`clrisk.data.semantic_checks`).
+    """
+    from clrisk.data.semantic_checks import raise_first, run_checks
+
+    raise_first(run_checks(data))
+
+
+__all__ = ["ResultsFolder", "_fallback_map", "_map", "_write_gpkg", "_write_report",
+           "check_not_input", "coefficient_table", "input_roots", "preflight", "sector_name",
+           "write_files", "write_outputs"]

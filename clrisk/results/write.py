@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from clrisk import io as _io
 from clrisk.i18n import _, get_language
 from clrisk.io import atomic_path, write_csv, write_json
 from clrisk.reproduce import reproducible_environment
+from clrisk.results.folder import ResultsFolder, translate_os_errors
 from clrisk.results.report import _write_report
 from clrisk.schema import NAME, REGION_ID, TERRITORY_ID
 
@@ -65,6 +68,7 @@ def _fallback_map(gdf: Any, column: str, lang: str, title: str, path: Path) -> l
 def _write_gpkg(gdf: Any, path: Path) -> Path:
     """Atomic GeoPackage: written under a hidden temporary folder next to ``path`` (so the
     temporary file keeps the .gpkg extension GDAL expects), then renamed into place."""
+    _io.before_write(path)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
     try:
         tmp = tmp_dir / path.name
@@ -79,14 +83,58 @@ def _write_gpkg(gdf: Any, path: Path) -> Path:
     return path
 
 
-def write_outputs(result: Any, data: Any, out_dir: str | Path, *, lang: str | None = None,
-                  maps: bool = True) -> list[Path]:
-    """Write the run's files into ``out_dir`` atomically; returns the paths written."""
+def write_outputs(result: Any, data: Any, out_dir: str | Path | ResultsFolder, *,
+                  lang: str | None = None, maps: bool = True,
+                  parameters: Mapping[str, Any] | None = None) -> list[Path]:
+    """Write the run's files and ``manifest.json`` into ``out_dir`` as one unit.
+
+    Everything is written into a hidden staging folder beside ``out_dir`` and swapped in at
+    the end (:class:`~clrisk.results.folder.ResultsFolder`): afterwards the folder holds this
+    run's files and nothing else, or — if anything failed — the previous result untouched.
+    ``out_dir`` may be a :class:`ResultsFolder` the caller already holds (locked before the
+    computation, as ``clrisk run`` does). Returns the final paths (manifest last).
+    """
+    if isinstance(out_dir, ResultsFolder):
+        return _write_into(out_dir, result, data, lang=lang, maps=maps, parameters=parameters)
+    with ResultsFolder(out_dir, inputs=input_roots(data)) as folder:
+        return _write_into(folder, result, data, lang=lang, maps=maps, parameters=parameters)
+
+
+def input_roots(data: Any) -> list[Path]:
+    """Inputs an output folder must not overlap: the data folder and every input file."""
+    from clrisk.results.manifest import input_paths
+
+    return [Path(data.profile.root), *input_paths(data)]
+
+
+def _write_into(folder: ResultsFolder, result: Any, data: Any, *, lang: str | None, maps: bool,
+                parameters: Mapping[str, Any] | None) -> list[Path]:
+    from clrisk.results.manifest import MANIFEST, build_run_manifest, run_methods
+
+    lang = lang or get_language()
+    with translate_os_errors(folder.given):
+        stage = folder.staging
+        written = write_files(result, data, stage, lang=lang, maps=maps)
+        params = {"draws": None, "seed": None, **dict(parameters or {}), "lang": lang,
+                  "maps": bool(maps)}
+        manifest = build_run_manifest(data, stage, parameters=params, methods=run_methods(data))
+        write_json(manifest, stage / MANIFEST)
+        folder.commit()
+    final = [folder.target / p.name for p in written] + [folder.target / MANIFEST]
+    result.files = final
+    return final
+
+
+def write_files(result: Any, data: Any, out: Path, *, lang: str | None = None,
+                maps: bool = True) -> list[Path]:
+    """Write the run's tables, GeoPackage, maps and report into the folder ``out``.
+
+    Callers normally use :func:`write_outputs` (whole-folder atomic); this is its body, where
+    new output files are added.
+    """
     from clrisk.maps import join_results
 
     lang = lang or get_language()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     profile = data.profile
     crs = getattr(profile, "projected_crs", None)
     synthetic = bool(getattr(profile, "synthetic", False))

@@ -1,0 +1,345 @@
+"""Checks of meaning, shared by ``clrisk check`` and ``clrisk run`` (one validation).
+
+Why a module of its own: the loader's checks ask "is this a well-formed table?"; these ask
+"do these data mean what the model assumes?" — the same 0/1 coding in survey and census, no
+"don't know" code inside a yes/no covariate, plausible magnitudes, a sampling design that can
+give a variance, cut-offs that are probabilities, a profile a person has finished, and the
+model pre-flight (separation, constant covariates, an outcome that varies). ``clrisk check``
+lists every problem; ``clrisk run`` calls the same :func:`run_checks` before computing and stops
+at the first, so the two commands can never disagree about what is acceptable.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clrisk.errors import DataError, ModelError, data_error
+from clrisk.i18n import _
+from clrisk.schema import COVARIATES, PSU, STRATUM, TERRITORY_ID, WEIGHT
+
+# Plausible ranges of catalogue covariates (inclusive). Why fixed here: a household of 10^15
+# people or 80 years of schooling is an export error, never a fact; the model would accept it
+# and silently distort every territory's probability.
+PLAUSIBLE: dict[str, tuple[float, float]] = {
+    "age": (0, 25),
+    "head_schooling": (0, 30),
+    "household_size": (1, 60),
+    "n_children": (0, 40),
+}
+# No expansion factor represents more people than this; larger values are unit errors (or
+# overflow the weighted sums: 10^308 turns every total into infinity).
+MAX_WEIGHT = 1e9
+# Markers a starter profile from ``clrisk init-profile`` leaves for a person to replace.
+TODO_MARKERS = ("TODO", "PENDIENTE", "À FAIRE")
+
+
+def _rows(mask: np.ndarray | pd.Series) -> list[int]:
+    """1-based data rows (header excluded) of the True entries."""
+    return [int(i) + 1 for i in np.flatnonzero(np.asarray(mask))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Profile
+# ---------------------------------------------------------------------------------------------
+def _walk_strings(node: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _walk_strings(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk_strings(v, (*path, i))
+    elif isinstance(node, str):
+        yield path, node
+
+
+def profile_unfinished(profile: Any) -> list[DataError]:
+    """A starter profile still holding TODO placeholders or ``confirmed: false``."""
+    errors: list[DataError] = []
+    raw = getattr(profile, "raw", {}) or {}
+    where = Path(profile.path).name if profile.path else "profile.yaml"
+    todo = [(p, v) for p, v in _walk_strings(raw, ()) if any(m in v for m in TODO_MARKERS)]
+    if todo:
+        first = todo[0][0]
+        keys = sorted({".".join(str(x) for x in p[:2]) for p, _v in todo})
+        errors.append(DataError(_(
+            "{file}, line {line}: the profile still holds placeholders ({keys}); it is a starter "
+            "profile, not the country's. Fix: replace every TODO value with the real one "
+            "(country name, child labour definition, outcome expression), then set "
+            "'confirmed: true'").format(file=where, line=profile.line_of(*first) or "?",
+                                        keys=", ".join(keys[:8]))))
+    if raw.get("confirmed") is False:
+        errors.append(DataError(_(
+            "{file}, line {line}: 'confirmed: false' — the guesses of 'clrisk init-profile' "
+            "(design columns, outcome, covariate codes) have not been checked by a person. Fix: "
+            "check every line marked TODO, then set 'confirmed: true'").format(
+                file=where, line=profile.line_of("confirmed") or "?")))
+    return errors
+
+
+def risk_level_settings(profile: Any) -> list[DataError]:
+    """Risk-level settings must be ones the classification code accepts (schema = code)."""
+    from clrisk.phase1.classify import class_bounds
+
+    levels = dict(profile.risk_levels or {})
+    method, k = levels.get("method", "quantiles"), int(levels.get("k", 3))
+    cutoffs = levels.get("cutoffs")
+    where = Path(profile.path).name if profile.path else "profile.yaml"
+    line = profile.line_of("risk_levels") or "?"
+    errors: list[DataError] = []
+    if cutoffs is not None:
+        bad = [c for c in cutoffs if not 0 < float(c) < 1]
+        if bad:
+            errors.append(DataError(_(
+                "{file}, line {line}: risk_levels.cutoffs {bad} are not probabilities between 0 "
+                "and 1 (percentages?). Fix: write them as proportions, e.g. 0.1 for 10%").format(
+                    file=where, line=line, bad=", ".join(f"{c:g}" for c in bad))))
+            return errors
+        if method != "fixed":
+            errors.append(DataError(_(
+                "{file}, line {line}: risk_levels.cutoffs are only used with method: fixed "
+                "(method is {method}). Fix: remove cutoffs or set method: fixed").format(
+                    file=where, line=line, method=method)))
+    labels = levels.get("labels")
+    if labels is not None and len(labels) != k:
+        errors.append(DataError(_(
+            "{file}, line {line}: risk_levels.labels has {n} entries for k = {k} levels. Fix: "
+            "give one label per level").format(file=where, line=line, n=len(labels), k=k)))
+    try:
+        class_bounds(np.linspace(0.01, 0.99, 50), method, k, cutoffs)
+        if profile.has_ivti:
+            class_bounds(np.linspace(0.01, 0.99, 50),
+                         method if method != "fixed" else "quantiles", k)
+    except ValueError as exc:
+        errors.append(DataError(_("{file}, line {line}: risk_levels: {problem}. Fix: change "
+                                  "method or k in the profile").format(
+                                      file=where, line=line, problem=exc)))
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------------
+def _census_frame(data: Any, columns: list[str]) -> pd.DataFrame | None:
+    """The census columns needed for the checks (from memory, or read from the Parquet)."""
+    if data.census is not None:
+        return data.census[[c for c in columns if c in data.census.columns]]
+    if data.census_path is not None:
+        import pyarrow.parquet as pq
+
+        names = pq.ParquetFile(data.census_path).schema_arrow.names
+        return pq.read_table(data.census_path,
+                             columns=[c for c in columns if c in names]).to_pandas()
+    return None
+
+
+def _spec(profile: Any, name: str) -> dict[str, Any]:
+    return next((c for c in profile.covariate_specs if c.get("name") == name), {})
+
+
+def covariate_domains(data: Any) -> list[DataError]:
+    """Codes of each covariate: declared missing codes, declared domain, 0/1 binaries agreeing
+    between survey and census, plausible ranges."""
+    profile = data.profile
+    errors: list[DataError] = []
+    survey = data.survey
+    census = _census_frame(data, [TERRITORY_ID, *profile.covariates, WEIGHT])
+    tables = [(t, df, profile.file(k)) for t, k, df in
+              ((_("survey"), "survey", survey), (_("census"), "census", census))
+              if df is not None]
+    for cov in profile.covariates:
+        spec = _spec(profile, cov)
+        if spec.get("expression"):
+            continue
+        missing_codes = [float(v) for v in spec.get("missing_codes") or []]
+        domain = [float(v) for v in spec.get("values") or []]
+        cat = COVARIATES.get(cov)
+        binary = (cat is not None and cat.kind == "binary") or sorted(domain) == [0.0, 1.0]
+        seen: dict[str, set[float]] = {}
+        for label, df, path in tables:
+            if cov not in df.columns:
+                continue
+            x = pd.to_numeric(df[cov], errors="coerce").to_numpy(dtype=float)
+            finite = np.isfinite(x)
+            seen[label] = set(np.unique(x[finite]).tolist())
+            if missing_codes:
+                hit = np.isin(x, missing_codes)
+                if hit.any():
+                    errors.append(data_error(path, _(
+                        "holds code(s) {codes} that the profile declares as missing "
+                        "(missing_codes)").format(codes=", ".join(
+                            f"{v:g}" for v in sorted(set(x[hit].tolist())))),
+                        _("drop these rows with a mapping filter (e.g. '{c} != {v:g}') or "
+                          "recode them; the model never guesses a missing answer").format(
+                              c=cov, v=float(x[hit][0])), column=cov, rows=_rows(hit)))
+                    continue
+            if domain:
+                out = finite & ~np.isin(x, domain)
+                if out.any():
+                    errors.append(data_error(path, _(
+                        "values {vals} are outside the codes the profile allows ({domain})"
+                    ).format(vals=", ".join(f"{v:g}" for v in sorted(set(x[out].tolist()))[:5]),
+                             domain=", ".join(f"{v:g}" for v in domain)),
+                        _("recode them under mapping, or declare them in missing_codes"),
+                        column=cov, rows=_rows(out)))
+                    continue
+            if binary:
+                out = finite & ~np.isin(x, [0.0, 1.0])
+                if out.any():
+                    vals = sorted(set(x[out].tolist()))
+                    errors.append(data_error(path, _(
+                        "'{c}' is a yes/no covariate and must be coded 0/1 (found {vals})"
+                    ).format(c=cov, vals=", ".join(f"{v:g}" for v in vals[:5])),
+                        _("recode it under mapping (e.g. 'recode: [{{column: {c}, from: {c}, "
+                          "map: {{1: 0, 2: 1}}}}]'); a 'don't know' code such as 9 must be "
+                          "dropped or declared in missing_codes").format(c=cov),
+                        column=cov, rows=_rows(out)))
+                    continue
+            rng = PLAUSIBLE.get(cov)
+            if rng is not None:
+                out = finite & ((x < rng[0]) | (x > rng[1]))
+                if out.any():
+                    errors.append(data_error(path, _(
+                        "implausible values {vals} (expected between {lo:g} and {hi:g})"
+                    ).format(vals=", ".join(f"{v:g}" for v in sorted(set(x[out].tolist()))[:5]),
+                             lo=rng[0], hi=rng[1]),
+                        _("check the export (units, a missing-value code, a shifted column)"),
+                        column=cov, rows=_rows(out)))
+        if len(seen) == 2 and all(len(v) <= 2 for v in seen.values()):
+            a, b = seen.values()
+            if a and b and a != b and not (a < b or b < a):
+                s_path = profile.file("census")
+                errors.append(data_error(s_path, _(
+                    "'{c}' is coded {cv} in the census but {sv} in the survey").format(
+                        c=cov, cv="/".join(f"{v:g}" for v in sorted(b)),
+                        sv="/".join(f"{v:g}" for v in sorted(a))),
+                    _("use the same codes in both files (recode one of them under mapping)"),
+                    column=cov))
+    return errors
+
+
+def design(data: Any) -> list[DataError]:
+    """Design columns, weights that overflow, and a PSU/stratum structure that gives a variance."""
+    survey = data.survey
+    if survey is None:
+        return []
+    profile = data.profile
+    path = profile.file("survey")
+    errors: list[DataError] = []
+    for role, canon in (("weight", WEIGHT), ("stratum", STRATUM), ("psu", PSU)):
+        if canon not in survey.columns:
+            col = (profile.design or {}).get(role, canon)
+            errors.append(data_error(path, _(
+                "the design column '{col}' named in the profile (design.{role}) is not in the "
+                "file").format(col=col, role=role),
+                _("correct design.{role} in the profile to the file's column name").format(
+                    role=role), column=col))
+    if errors:
+        return errors
+    w = pd.to_numeric(survey[WEIGHT], errors="coerce").to_numpy(dtype=float)
+    huge = np.isfinite(w) & (w > MAX_WEIGHT)
+    if huge.any() or not np.isfinite(np.sum(w[np.isfinite(w)])):
+        errors.append(data_error(path, _(
+            "weights larger than {max:g} (found {v:g}); no expansion factor is that large and "
+            "the weighted sums overflow").format(max=MAX_WEIGHT, v=float(np.nanmax(w))),
+            _("check the weight variable and its units (a scaled or corrupted export?)"),
+            column=WEIGHT, rows=_rows(huge)))
+    census = _census_frame(data, [WEIGHT])
+    if census is not None and WEIGHT in census.columns:
+        cw = pd.to_numeric(census[WEIGHT], errors="coerce").to_numpy(dtype=float)
+        chuge = np.isfinite(cw) & (cw > MAX_WEIGHT)
+        if chuge.any():
+            errors.append(data_error(profile.file("census"), _(
+                "weights larger than {max:g} (found {v:g}); no expansion factor is that large "
+                "and the weighted sums overflow").format(max=MAX_WEIGHT, v=float(np.nanmax(cw))),
+                _("check the weight variable and its units (a scaled or corrupted export?)"),
+                column=WEIGHT, rows=_rows(chuge)))
+    psu_id = survey[STRATUM].astype(str) + "\x1f" + survey[PSU].astype(str)
+    n_psu = psu_id.nunique()
+    n_strata = survey[STRATUM].nunique()
+    if n_psu < 2:
+        errors.append(data_error(path, _(
+            "the PSU column holds a single value for every row, so no design-based variance "
+            "can be computed"), _("design.psu must name the sampling clusters (primary sampling "
+                                  "units), not a constant"), column=(profile.design or {}).get(
+                                      "psu", PSU)))
+    elif n_psu - n_strata < 1:
+        errors.append(data_error(path, _(
+            "every stratum has a single PSU ({n} strata, {m} PSUs), so the design gives no "
+            "variance").format(n=n_strata, m=n_psu),
+            _("check design.stratum and design.psu (are they swapped, or is the PSU the "
+              "household?)"), column=(profile.design or {}).get("psu", PSU)))
+    return errors
+
+
+def coverage(data: Any) -> list[DataError]:
+    """Every territory of the map must have census children (and the census no others)."""
+    if not data.profile.has_risk_model or data.territories is None:
+        return []
+    census = _census_frame(data, [TERRITORY_ID])
+    if census is None or TERRITORY_ID not in census.columns:
+        return []
+    have = set(census[TERRITORY_ID].astype(str))
+    ids = data.territories[TERRITORY_ID].astype(str)
+    missing = ids[~ids.isin(have)].tolist()
+    if not missing:
+        return []
+    head = ", ".join(missing[:5])
+    more = " " + _("(and {n} more)").format(n=len(missing) - 5) if len(missing) > 5 else ""
+    return [data_error(data.profile.file("territories"), _(
+        "territory {ids}{more} has no children in the census, so its probability cannot be "
+        "computed").format(ids=head, more=more),
+        _("remove the extra territories from the map, or check the territory codes in the "
+          "census against the map"), column=TERRITORY_ID)]
+
+
+def model_preflight(data: Any) -> list[DataError]:
+    """Fit the risk model exactly as ``run`` does (its own checks: separation, constant
+    covariates, outcome always one value, PSUs); reports the first problem it raises."""
+    if not data.profile.has_risk_model or data.survey is None:
+        return []
+    from clrisk.phase1.model import fit_risk_model
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit_risk_model(data.survey, list(data.profile.covariates), outcome="child_labour",
+                           weight=WEIGHT, strata=STRATUM, psu=PSU,
+                           source=Path(str(data.profile.file("survey") or "survey")).name)
+    except (DataError, ModelError) as exc:
+        return [exc if isinstance(exc, DataError) else DataError(str(exc))]
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        return [DataError(_("{file}: the risk model cannot be estimated on these data "
+                            "({problem}). Fix: run 'clrisk check' and correct the values it "
+                            "names").format(file=Path(str(data.profile.file("survey"))).name,
+                                            problem=exc))]
+    return []
+
+
+def run_checks(data: Any) -> list[DataError]:
+    """Every semantic problem of a loaded country, in the order a team should fix them."""
+    profile = data.profile
+    errors = profile_unfinished(profile) + risk_level_settings(profile)
+    dom = covariate_domains(data)
+    des = design(data)
+    errors += dom + des + coverage(data)
+    if not dom and not des:  # the model would only repeat a domain or design problem
+        errors += model_preflight(data)
+    return errors
+
+
+def raise_first(errors: list[DataError]) -> None:
+    """Raise the first problem (with a count of the others), as ``load_country`` does."""
+    if not errors:
+        return
+    first = errors[0]
+    extra = len(errors) - 1
+    if extra:
+        raise DataError(str(first) + " " + _("({n} more problem(s): run 'clrisk check' to "
+                                             "list them all)").format(n=extra)) from first
+    raise first
