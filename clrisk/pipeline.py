@@ -144,9 +144,16 @@ def run(country: str | Path, out_dir: str | Path, *, lang: str | None = None,
         maps: bool = True) -> RunResult:
     """Load a country (sample key, folder or profile.yaml), compute and write everything."""
     from clrisk.data import load_country
+    from clrisk.results import ResultsFolder, input_roots, preflight
 
     data = load_country(country)
-    result = run_country(data, draws=draws, seed=seed, progress=progress)
-    with _progress(None, _("Writing tables and maps"), progress):
-        write_outputs(result, data, out_dir, lang=lang, maps=maps)
+    # The output folder is checked and locked before computing: a refused --out or a second
+    # run into the same folder fails at once, not after the census pass. ``preflight`` is the
+    # same validation ``clrisk check`` runs.
+    with ResultsFolder(out_dir, inputs=input_roots(data)) as folder:
+        preflight(data)
+        result = run_country(data, draws=draws, seed=seed, progress=progress)
+        with _progress(None, _("Writing tables and maps"), progress):
+            write_outputs(result, data, folder, lang=lang, maps=maps,
+                          parameters={"draws": draws, "seed": seed})
     return result
