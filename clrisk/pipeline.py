@@ -36,6 +36,7 @@ class RunResult:
     factor_weights: pd.DataFrame | None = None
     national_factors: pd.DataFrame | None = None
     ivti: pd.DataFrame | None = None
+    estimates: Any = None  # clrisk.phase1.sae_run.TerritoryEstimates (fit, draws, benchmark)
     files: list[Path] = field(default_factory=list)
 
 
@@ -67,9 +68,9 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
                 progress: bool = False, batch_size: int | None = None) -> RunResult:
     """Compute Phase I results for a loaded country (:class:`clrisk.data.CountryData`)."""
     from clrisk.phase1.census_source import resolve_census
-    from clrisk.phase1.classify import classify_risk
     from clrisk.phase1.factors import default_factors, national_factor_ranking, score_and_factors
     from clrisk.phase1.patterns import DEFAULT_BATCH_SIZE
+    from clrisk.phase1.sae_run import territory_estimates
     from clrisk.phase1.scoring import check_coverage, score_territories
 
     profile = data.profile
@@ -111,11 +112,15 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
                 scores = score_territories(model, src)
         territory_ids = data.territories[TERRITORY_ID].astype(str).tolist()
         check_coverage(scores, territory_ids, Path(str(data.census_path or "census")).name)
-        with _progress(None, _("Drawing coefficients for P(top level)"), progress):
-            classified = classify_risk(scores, method, k, cutoffs=cutoffs, model=model,
-                                       census=src, draws=draws, seed=seed)
         names = data.territories[[TERRITORY_ID, NAME, REGION_ID]].copy()
         names[TERRITORY_ID] = names[TERRITORY_ID].astype(str)
+        with _progress(None, _("Small-area estimates and P(top level)"), progress):
+            est = territory_estimates(scores, model, src, data.survey,
+                                      options=profile.small_area, method=method, k=k,
+                                      cutoffs=cutoffs, draws=draws, seed=seed,
+                                      regions=names[[TERRITORY_ID, REGION_ID]])
+        result.estimates = est
+        classified = est.table
         result.territories = names.merge(classified, on=TERRITORY_ID, how="right")
     if profile.has_ivti and data.admin_records is not None:
         from clrisk.ivti import vulnerability_index

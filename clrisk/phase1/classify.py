@@ -165,15 +165,21 @@ def classify_risk(territories: pd.DataFrame, method: str = "quantiles", k: int =
         pbar = draw_mean_probabilities(model, source, draws=draws, seed=seed, weight=weight,
                                        chunk_elements=chunk_elements, exact=exact)
         tids = pbar.columns.to_numpy().astype(str)
-        P = pbar.to_numpy()
-        top = np.zeros(P.shape[1])
-        fj_points = FJ_DRAW_POINTS if method == "fisher_jenks" else FJ_MAX_POINTS
-        for b in range(P.shape[0]):
-            bb = class_bounds(P[b], method, k, cutoffs, fj_points=fj_points)
-            top += P[b] > bb[-1]
-        p_top = pd.Series(top / P.shape[0], index=tids)
+        p_top = pd.Series(top_share(pbar.to_numpy(), method, k, cutoffs), index=tids)
         out["p_top"] = out[TERRITORY_ID].astype(str).map(p_top).to_numpy()
     return out
+
+
+def top_share(P: np.ndarray, method: str, k: int,
+              cutoffs: Sequence[float] | None = None) -> np.ndarray:
+    """Per territory, the share of draws (rows of ``P``, draws x territories) in which it is
+    in the top level, the levels being recomputed on every draw with ``method``."""
+    top = np.zeros(P.shape[1])
+    fj_points = FJ_DRAW_POINTS if method == "fisher_jenks" else FJ_MAX_POINTS
+    for b in range(P.shape[0]):
+        bb = class_bounds(P[b], method, k, cutoffs, fj_points=fj_points)
+        top += P[b] > bb[-1]
+    return top / P.shape[0]
 
 
 def draw_coefficients(beta: np.ndarray, V: np.ndarray, draws: int, seed: int) -> np.ndarray:
