@@ -139,6 +139,12 @@ class Profile:
 
     # -- instruments, files ----------------------------------------------------------------
     @property
+    def small_area(self) -> dict[str, Any]:
+        """``small_area:`` options with their defaults (see :mod:`clrisk.phase1.sae`)."""
+        return {"estimator": "auto", "mse": "analytic", "bootstrap_B": 200,
+                "scaling": "size", "benchmark": "none", **(self.raw.get("small_area") or {})}
+
+    @property
     def has_risk_model(self) -> bool:
         return "risk_model" in self.instruments
 
