@@ -21,8 +21,16 @@ from matplotlib.patches import Patch
 
 from clrisk.i18n import _, get_language
 from clrisk.io import atomic_path
-from clrisk.plots import level_colours, number_axis, percent_axis, synthetic_mark
-from clrisk.tables import level_names
+from clrisk.plots import (
+    METHOD_NAMES,
+    level_colours,
+    number_axis,
+    percent_axis,
+    set_alt,
+    synthetic_mark,
+    wrap,
+)
+from clrisk.tables import fmt_int, fmt_number, fmt_percent, level_names
 
 KINDS = ("probability", "level", "ivti", "p_top")
 MISSING_COLOUR = "#d9d9d9"
@@ -32,6 +40,9 @@ _LEGEND = {
     "ivti": "Vulnerability index (IVTI)",
     "p_top": "P(high risk)",
 }
+# Colour-blind-safe sequential schemes only (ColorBrewer YlOrRd/PuRd/Reds read as one lightness
+# ramp under every common colour-vision deficiency); never a red-green diverging scheme.
+P_TOP_SURE = 0.8  # P(high risk) at or above which a territory's top level is called solid
 # What makes SVG/PNG output byte-identical across runs: no creation date, a fixed hash salt
 # for the ids matplotlib writes into SVG, glyphs drawn as paths (no font lookup at view time).
 _SAVE_RC = {"svg.hashsalt": "clrisk", "svg.fonttype": "path", "path.simplify": True}
@@ -42,7 +53,9 @@ _PNG_META = {"Software": "clrisk"}
 def plot_territory_map(gdf: Any, column: str, kind: str = "probability", lang: str | None = None,
                        ax: Axes | None = None, title: str | None = None, *,
                        crs: str | None = None, synthetic: bool = False, k: int | None = None,
-                       size: tuple[float, float] = (7.0, 6.0)) -> Figure:
+                       size: tuple[float, float] = (7.0, 6.0), method: str | None = None,
+                       value_column: str | None = None, source: str | None = None,
+                       place: str | None = None) -> Figure:
     """Choropleth of ``column`` over the territories in ``gdf`` (a GeoDataFrame).
 
     ``kind``: "probability" (0–1, shown as %), "level" (integers 1..k, categorical legend from
@@ -50,6 +63,14 @@ def plot_territory_map(gdf: Any, column: str, kind: str = "probability", lang: s
     ``crs``: draw in this CRS (the profile's ``projected_crs``, so areas and shapes are true);
     None keeps lon/lat (geopandas corrects the aspect for latitude). Territories with no value
     are grey and listed in the legend as "No data". ``synthetic`` stamps "Synthetic data".
+
+    A level map explains itself (the manual's rule): the legend title names the classification
+    ``method``, each level shows the range of ``value_column`` it covers (default
+    ``mean_probability``, or ``ivti``, when the table has it) — i.e. the cut-offs — and, when
+    the table has ``p_top``, a note says how many top-level territories are solid
+    (P(high risk) ≥ 80%). Every map carries a source line (``source``, or one built from
+    ``synthetic`` and ``kind``) and alt text (:func:`clrisk.plots.alt_text`); ``place`` names
+    the country in that alt text.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
@@ -75,9 +96,43 @@ def plot_territory_map(gdf: Any, column: str, kind: str = "probability", lang: s
         colours = level_colours(k)
         face = [colours[int(v) - 1] for v in values[~missing]]
         present.plot(ax=ax, color=face, edgecolor="white", linewidth=0.3)
+        names = level_names(k, lang)
+        vcol = value_column or next((c for c in ("mean_probability", "ivti")
+                                     if c in data.columns), None)
+        labels = list(names)
+        if vcol is not None and vcol in data.columns:
+            fmt = ((lambda v: fmt_percent(v, 1, lang)) if vcol != "ivti"
+                   else (lambda v: fmt_number(v, 2, lang)))
+            vals = pd.to_numeric(data[vcol], errors="coerce")
+            for i in range(k):
+                sel = vals[values == i + 1].dropna()
+                if len(sel):
+                    labels[i] = _("{level}: {low} to {high}", lang).format(
+                        level=names[i], low=fmt(sel.min()), high=fmt(sel.max()))
         handles = [Patch(facecolor=c, edgecolor="#555555", label=lab)
-                   for c, lab in zip(colours, level_names(k, lang), strict=True)]
-        legend_title = _("Risk level", lang)
+                   for c, lab in zip(colours, labels, strict=True)]
+        base_title = _("Vulnerability level", lang) if vcol == "ivti" else _("Risk level", lang)
+        if method:
+            legend_title = _("{title} ({method})", lang).format(
+                title=base_title, method=_(METHOD_NAMES.get(method, method), lang).lower())
+        else:
+            legend_title = base_title
+        counts = [int((values == i + 1).sum()) for i in range(k)]
+        alt = _("Map of the {n} territories {place}coloured by {what} from light (low) to dark "
+                "(high): {counts}.", lang).format(
+            n=fmt_int(len(values), lang), place=(place + " ") if place else "",
+            what=base_title.lower(),
+            counts="; ".join(f"{lab} ({fmt_int(c, lang)})" for lab, c in zip(labels, counts,
+                                                                              strict=True)))
+        if "p_top" in data.columns:
+            top = pd.to_numeric(data["p_top"], errors="coerce")[values == k]
+            sure = int((top >= P_TOP_SURE).sum())
+            note = _("P(high risk) ≥ {p}: {sure} of the {m} territories of the highest level",
+                     lang).format(p=fmt_percent(P_TOP_SURE, 0, lang), sure=fmt_int(sure, lang),
+                                  m=fmt_int(len(top), lang))
+            handles.append(Patch(facecolor="none", edgecolor="none", label=wrap(note, 34)))
+            alt = f"{alt} {note}."
+        set_alt(fig, alt)
     else:
         cmap = matplotlib.colormaps[_CMAPS[kind]]
         if kind == "probability":
@@ -95,6 +150,14 @@ def plot_territory_map(gdf: Any, column: str, kind: str = "probability", lang: s
         else:
             number_axis(cbar.ax.yaxis, lang, 1)
         legend_title = None
+        lo_v, hi_v = values_range(values)
+        fmt = ((lambda v: fmt_percent(v, 1, lang)) if kind in ("probability", "p_top")
+               else (lambda v: fmt_number(v, 2, lang)))
+        set_alt(fig, _("Map of the {n} territories {place}shaded by {what}, from light (low) to "
+                       "dark (high); values from {low} to {high}.", lang).format(
+            n=fmt_int(len(values), lang), place=(place + " ") if place else "",
+            what=_(_LEGEND[kind], lang).lower() if kind != "p_top" else _(_LEGEND[kind], lang),
+            low=fmt(lo_v), high=fmt(hi_v)))
     if missing.any():
         handles.append(Patch(facecolor=MISSING_COLOUR, label=_("No data", lang)))
     if handles:
@@ -105,7 +168,24 @@ def plot_territory_map(gdf: Any, column: str, kind: str = "probability", lang: s
         fig.suptitle(title, fontsize=11)
     if synthetic:
         synthetic_mark(fig, lang, ax)
+    source_line(fig, source or default_source(kind, synthetic, lang))
     return fig
+
+
+def default_source(kind: str, synthetic: bool, lang: str | None = None) -> str:
+    """The source line of a map: which data and which tool produced it."""
+    if synthetic:
+        return _("Source: synthetic sample data (clrisk.synth); computed with clrisk.", lang)
+    if kind == "ivti":
+        return _("Source: administrative records per territory; computed with clrisk.", lang)
+    return _("Source: household survey and population census; computed with clrisk.", lang)
+
+
+def source_line(fig: Figure, text: str) -> None:
+    """Write ``text`` small, bottom left, under the map (inside the saved image, so a map
+    copied into a report keeps its source)."""
+    # supxlabel takes part in the constrained layout, so the line never overlaps the map.
+    fig.supxlabel(text, x=0.01, ha="left", fontsize=7, color="#444444")
 
 
 def plot_territories(gdf: Any, lang: str | None = None, ax: Axes | None = None,

@@ -166,6 +166,38 @@ def _labeller(profile: Any | None, lang: str) -> Any:
     return lambda name: profile.label(name, lang)
 
 
+# --- alt text -----------------------------------------------------------------------------------
+# Why: on the site every figure needs alt text that says what it shows (screen readers, images
+# that fail to load); a file path or a bare title says nothing. Each plotting function stores a
+# sentence built from the data it drew (``set_alt``); chapters pass ``alt_text(fig)`` to
+# ``clrisk.display.show_figure``.
+def set_alt(fig: Figure, text: str) -> None:
+    """Attach the alt text (one or two sentences, already in the reader's language)."""
+    fig._clrisk_alt = " ".join(str(text).split())  # type: ignore[attr-defined]
+
+
+def alt_text(fig: Figure, lang: str | None = None) -> str:
+    """The figure's alt text: what its plotting function stored, else a sentence built from its
+    title ("Chart: <title>"), else a generic "Chart" — never a file path."""
+    stored = getattr(fig, "_clrisk_alt", None)
+    if stored:
+        return str(stored)
+    sup = getattr(fig, "_suptitle", None)
+    title = sup.get_text().strip() if sup is not None else ""
+    if not title and fig.axes:
+        title = fig.axes[0].get_title("center").strip()
+    if title:
+        return _("Chart: {title}", _lang(lang)).format(title=title)
+    return _("Chart", _lang(lang))
+
+
+def _extremes(names: Sequence[str], values: Sequence[float], fmt: Any) -> tuple[str, str]:
+    """("name (value)" of the largest, of the smallest) for alt texts."""
+    vals = np.asarray(values, dtype=float)
+    hi, lo = int(np.nanargmax(vals)), int(np.nanargmin(vals))
+    return f"{names[hi]} ({fmt(vals[hi])})", f"{names[lo]} ({fmt(vals[lo])})"
+
+
 def _finish(fig: Figure, title: str | None, synthetic: bool, lang: str) -> Figure:
     if title:
         fig.suptitle(title, fontsize=11)
@@ -210,6 +242,13 @@ def plot_odds_ratios(table: pd.DataFrame, profile: Any | None = None, lang: str 
         Line2D([], [], marker="o", color=NEUTRAL, mfc="white", lw=0,
                label=_("95% interval includes 1", lang)),
     ], loc="outside lower center", ncol=2, fontsize=8, frameon=False)
+    names = [label(t) for t in df["term"]]
+    top, bottom = _extremes(names, df[orc], lambda v: _compact(round(float(v), 2), lang))
+    unclear = int(((df[lo] <= 1) & (df[hi] >= 1)).sum())
+    set_alt(fig, _("Dot chart of the odds ratio of each of {n} characteristics with its 95% "
+                   "interval, on a log scale with a dashed line at 1. Highest: {top}; lowest: "
+                   "{bottom}. Intervals that include 1: {unclear}.", lang).format(
+        n=len(df), top=top, bottom=bottom, unclear=unclear))
     return _finish(fig, title, synthetic, lang)
 
 
@@ -240,6 +279,11 @@ def plot_marginal_effects(table: pd.DataFrame, profile: Any | None = None,
     number_axis(ax.xaxis, lang)
     ax.set_yticks(y, [label(t) for t in df["term"]])
     ax.set_xlabel(wrap(_("Change in the probability of child labour (percentage points)", lang)))
+    names = [label(t) for t in df["term"]]
+    top, bottom = _extremes(names, df[est] * 100, lambda v: fmt_number(v, 1, lang))
+    set_alt(fig, _("Bar chart of the average marginal effect of each of {n} characteristics, in "
+                   "percentage points, with 95% intervals. Largest increase: {top}; largest "
+                   "decrease: {bottom}.", lang).format(n=len(df), top=top, bottom=bottom))
     return _finish(fig, title, synthetic, lang)
 
 
@@ -586,4 +630,12 @@ def plot_scenarios(table: pd.DataFrame, lang: str | None = None, ax: Axes | None
     percent_axis(ax.xaxis, lang)
     ax.set_yticks(y, list(rows["scenario"]), fontsize=8)
     ax.set_xlabel(wrap(_("Probability of child labour", lang)))
+    others = df.iloc[1:]
+    if len(others):
+        names = [str(v) for v in others["scenario"]]
+        top, bottom = _extremes(names, others["probability"], lambda v: fmt_percent(v, 1, lang))
+        set_alt(fig, _("Bar chart of the probability of child labour of the base child ({base}) "
+                       "and under {n} scenarios that change one characteristic. Highest: {top}; "
+                       "lowest: {bottom}.", lang).format(base=fmt_percent(base, 1, lang),
+                                                         n=len(others), top=top, bottom=bottom))
     return _finish(fig, title, synthetic, lang)

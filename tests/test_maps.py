@@ -34,14 +34,21 @@ def results(n: int = 12) -> pd.DataFrame:
 
 
 def test_level_map_legend_in_spanish_ordered_low_to_high():
+    """Issue 15: the level legend names the method, each level's range (the cut-offs) and the
+    P(high risk) note, in the reader's language, low to high."""
     gdf = join_results(territories(), results())
-    fig = plot_territory_map(gdf, "risk_level", kind="level", lang="es")
+    fig = plot_territory_map(gdf, "risk_level", kind="level", lang="es", method="quantiles")
     legend = fig.axes[0].get_legend()
     texts = [t.get_text() for t in legend.get_texts()]
-    assert texts == [i18n.gettext(x, "es") for x in ("Low", "Medium", "High")]
-    assert legend.get_title().get_text() == i18n.gettext("Risk level", "es") != "Risk level"
-    faces = [matplotlib_hex(h.get_facecolor()) for h in legend.legend_handles]
+    names = [i18n.gettext(x, "es") for x in ("Low", "Medium", "High")]
+    assert [t.split(":")[0] for t in texts[:3]] == names
+    # ranges of mean probability per level, in Spanish number format (comma decimals)
+    assert "2,0\u00a0%" in texts[0] and "30,0\u00a0%" in texts[2], texts
+    assert texts[3].startswith("P(riesgo alto) ≥ 80\u00a0%"), texts
+    assert legend.get_title().get_text() == "Nivel de riesgo (cuantiles)"
+    faces = [matplotlib_hex(h.get_facecolor()) for h in legend.legend_handles[:3]]
     assert faces == level_colours(3)
+    assert "Fuente" in fig._supxlabel.get_text()
 
 
 def matplotlib_hex(rgba) -> str:

@@ -220,10 +220,11 @@ def plot_coverage(coverage: pd.DataFrame, synthetic: bool = True) -> Any:
 def plot_coverage_map(geo: Any, by_territory: pd.DataFrame, chosen: str,
                       synthetic: bool = True) -> Any:
     """Map across territories: share of attributable children reachable by existing services
-    (or, without child estimates, the number of top factors without any service)."""
+    (or, without child estimates, the number of top factors without any service).
+    Colour-blind-safe ``cividis`` (dark blue = low coverage, yellow = high), never red-green."""
     fig, ax = plt.subplots(figsize=(7, 7))
     if by_territory["covered_share"].notna().any():
-        choropleth(geo, by_territory, "covered_share", ax=ax, cmap="RdYlGn",
+        choropleth(geo, by_territory, "covered_share", ax=ax, cmap="cividis",
                    title=_("Coverage of the top risk factors by existing services"),
                    legend=_("Share of attributable children reachable"), highlight=[chosen])
     else:
