@@ -85,8 +85,14 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
         covs = list(profile.covariates)
         with _progress(None, _("Fitting the risk model"), progress):
             # The loader has already mapped national design columns onto canonical names.
-            model = fit_risk_model(data.survey, covs, outcome=OUTCOME, weight=WEIGHT,
+            # Derived terms (interactions, squares) are computed on the survey and travel
+            # with the model, so every census consumer rebuilds them (clrisk.phase1.terms).
+            from clrisk.phase1.terms import add_derived_columns, attach_terms
+
+            model = fit_risk_model(add_derived_columns(data.survey, profile),
+                                   list(profile.model_terms), outcome=OUTCOME, weight=WEIGHT,
                                    strata=STRATUM, psu=PSU, fpc=profile.design.get("fpc"))
+            attach_terms(model, profile)
         result.model = model
         weight = census_weight(census)
         n_rows = len(census) if isinstance(census, pd.DataFrame) else None
