@@ -138,6 +138,22 @@ def figure_image(fig: Figure, dpi: int = 110) -> Any:
     return Image(data=buf.getvalue(), format="png")
 
 
+def show_figure(fig: Figure, alt: str | None = None, caption: str | None = None,
+                lang: str | None = None) -> None:
+    """Display ``fig`` in a chapter with alt text (default :func:`alt_text`) and its title as a
+    translatable caption, through the book's ``clrisk.display.show_figure``; where that helper
+    is not installed, as a plain image (the title then stays in the picture)."""
+    alt = alt or alt_text(fig, lang)
+    try:
+        from clrisk.display import show_figure as _show
+    except ImportError:  # older tooling: plain image output
+        from IPython.display import display
+
+        display(figure_image(fig))
+        return
+    _show(fig, alt, caption)
+
+
 def _pick(df: pd.DataFrame, *names: str, required: bool = True) -> str | None:
     """First of ``names`` that is a column of ``df`` (result tables name a few things variously)."""
     for n in names:
