@@ -67,6 +67,7 @@ PREDICT_NODES = 7  # nodes per territory in the census pass
 GRID = np.linspace(-7.0, 7.0, 57)  # posterior grid (in Laplace sds around the mode)
 SIGMA_FLOOR = 1e-3  # σ̂_u below this is reported as on the boundary (0)
 CV_THRESHOLD = 0.3  # maps outline territories whose CV exceeds this
+BOUNDARY_PRIOR = 1.0  # weight of log σ added to the objective (Chung et al. 2013, Gamma(2))
 
 
 class SAEWarning(UserWarning):
@@ -207,7 +208,8 @@ def _objective(theta: np.ndarray, d: dict[str, np.ndarray], K: int, state: dict
     gb = X.T @ (w * r)
     gs = float(np.sum(post * (nodes ** 2 / sigma2 - 1.0)))
     state["post"] = (nodes, post)
-    return -float(lt.sum()), -np.concatenate([gb, [gs]])
+    pen = state.get("penalty", 0.0)  # boundary-avoiding Gamma(2) prior on σ: + pen log σ
+    return -float(lt.sum()) - pen * log_s, -np.concatenate([gb, [gs + pen]])
 
 
 def _start_beta(d: dict[str, np.ndarray]) -> np.ndarray:
@@ -229,7 +231,7 @@ def fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], *,
                     outcome: str = "child_labour", weight: str = "weight",
                     territory: str = TERRITORY_ID, scaling: str = "size",
                     model: Any = None, nodes: int = FIT_NODES, start: np.ndarray | None = None,
-                    max_iter: int = 200) -> MixedLogitFit:
+                    max_iter: int = 200, prior: bool = True) -> MixedLogitFit:
     """Fit the unit-level logit mixed model by adaptive Gauss–Hermite pseudo-likelihood.
 
     ``model`` (optional): the fixed-effects :class:`~clrisk.phase1.model.RiskModel`, only for
@@ -254,7 +256,7 @@ def fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], *,
     p_ = d["X"].shape[1]
     b0 = _start_beta(d) if start is None else np.asarray(start[:p_], dtype=np.float64)
     s0 = np.log(0.3) if start is None else float(start[p_])
-    state: dict = {}
+    state: dict = {"penalty": BOUNDARY_PRIOR if prior else 0.0}
     res = optimize.minimize(_objective, np.concatenate([b0, [s0]]), args=(d, nodes, state),
                             jac=True, method="L-BFGS-B",
                             bounds=[(None, None)] * p_ + [(np.log(SIGMA_FLOOR / 10), 3.0)],
