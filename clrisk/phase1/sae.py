@@ -23,6 +23,11 @@ observed and make every posterior of u_t collapse; the replicate study
 (nodes centred on each territory's posterior mode, scaled by its curvature; vectorised over
 territories with ``np.bincount``) and maximised over (β, log σ) with L-BFGS-B using the exact
 Fisher-identity gradient. The covariance of β̂ is a sandwich with territories as clusters.
+By default the objective adds log σ — the boundary-avoiding Gamma(2) prior of Chung et al.
+(2013, Psychometrika; R ``blme``): with ~20 surveyed children per territory and a rare outcome
+the pseudo-ML σ̂_u often lands at 0 (measured on the Brazil sample: σ̂ = 0.005 against a true
+0.25, interval coverage 46%); with the prior σ̂ = 0.21 and coverage 90%. ``prior=False`` gives
+the plain pseudo-likelihood; a σ̂_u below 1e-3 is then reported as 0 with a warning.
 
 **Prediction** (:func:`small_area_estimates`). For a sampled territory the posterior of u_t
 (given its survey children and θ̂) is evaluated on a fine grid (moments μ_t, τ_t) and the EBP is
