@@ -157,6 +157,8 @@ def write_files(result: Any, data: Any, out: Path, *, lang: str | None = None,
     if result.factor_weights is not None:
         files.append(write_csv(result.factor_weights, out / "factor_weights.csv"))
         files.append(write_csv(result.national_factors, out / "national_factors.csv"))
+    if getattr(result, "markers", None) is not None:  # who is at risk (instrument 2 markers)
+        files.append(write_csv(result.markers, out / "markers.csv"))
     if geo_table is not None:
         gdf = join_results(data.territories, geo_table)
         files.append(_write_gpkg(gdf, out / "territories.gpkg"))
