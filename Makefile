@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 COUNTRY ?= peru
+# Sites for several countries, linked by a country switcher: make site COUNTRIES="peru mexico"
+COUNTRIES ?= $(COUNTRY)
 BOOK_LANG ?= en
 JOBS ?= 2
 # The book's own tooling (book/_tooling/clrisk_book) is not part of the clrisk package.
@@ -25,9 +27,9 @@ venv: $(VENV)/.installed
 book: venv
 	$(BOOK) --country $(COUNTRY) --lang $(BOOK_LANG) --jobs $(JOBS)
 
-## All three sites: _build/html/{en,es,fr}/
+## All three sites: _build/html/{en,es,fr}/ (other COUNTRIES: _build/html/<country>/{en,es,fr}/)
 site: venv
-	$(BOOK) --country $(COUNTRY) --lang en es fr --jobs $(JOBS)
+	$(BOOK) --country $(COUNTRIES) --lang en es fr --jobs $(JOBS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -22,6 +22,7 @@ Why one command: ``make book`` / ``make site`` must work on a fresh clone. Steps
 from __future__ import annotations
 
 import argparse
+import copy
 import html
 import multiprocessing
 import sys
@@ -32,7 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from clrisk.i18n import LANGUAGES, gettext
+from clrisk_book import publish as publish_mod
 from clrisk_book.execute import Job, execute_job
+from clrisk_book.pages import prepare_file, write_if_changed
 from clrisk_book.sphinxbuild import book_files, run_sphinx, sync_tree, write_toc
 from clrisk_book.toc import (
     REPO_ROOT,
@@ -97,17 +100,49 @@ def executed_path(build: Path, lang: str, country: str, stem: str) -> Path:
     return build / "executed" / lang / country / "notebooks" / f"{stem}.ipynb"
 
 
-def execute_chapters(repo: Path, build: Path, stems: list[str], langs: list[str], country: str,
-                     data_dir: str | None, jobs: int) -> None:
-    """Run every (language, chapter) with papermill; raise BuildError listing all failures."""
+def written_path(build: Path, lang: str, country: str) -> Path:
+    """The kernels' temporary folder for one (language, country): what chapters write there
+    (e.g. Phase II worksheets) is collected for the downloads page."""
+    return build / "executed" / lang / country / "written"
+
+
+def timings_path(build: Path, lang: str, country: str) -> Path:
+    return build / "executed" / lang / country / "timings.json"
+
+
+def record_timings(build: Path, jobs: list[Job], results: list[tuple[str, str | None, float]]
+                   ) -> None:
+    """Merge each run's execution time (seconds, or None when it failed) into
+    ``timings.json`` of its (language, country), for the status page."""
+    import json
+
+    by_file: dict[Path, dict[str, float | None]] = {}
+    for job, (_name, err, secs) in zip(jobs, results, strict=True):
+        path = timings_path(build, job.lang, job.country)
+        if path not in by_file:
+            by_file[path] = (json.loads(path.read_text(encoding="utf-8"))
+                             if path.is_file() else {})
+        by_file[path][job.source.stem] = None if err else round(secs, 1)
+    for path, data in by_file.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(dict(sorted(data.items())), indent=1), encoding="utf-8")
+
+
+def execute_chapters(repo: Path, build: Path, stems: list[str], langs: list[str],
+                     country: str | list[str], data_dir: str | None, jobs: int) -> None:
+    """Run every (country, language, chapter) with papermill in one pool; raise BuildError
+    listing all failures."""
+    countries = [country] if isinstance(country, str) else list(country)
     jobs_list = [Job(source=repo / "notebooks" / f"{s}.md",
-                     output=executed_path(build, lang, country, s),
-                     country=country, lang=lang, data_dir=data_dir)
-                 for lang in langs for s in stems]
+                     output=executed_path(build, lang, c, s),
+                     country=c, lang=lang, data_dir=data_dir,
+                     tmpdir=written_path(build, lang, c))
+                 for c in countries for lang in langs for s in stems]
     if not jobs_list:
         return
     start = time.perf_counter()
     results = _map(execute_job, [(j,) for j in jobs_list], jobs)
+    record_timings(build, jobs_list, results)
     failures = [err for _name, err, _secs in results if err]
     print(f"executed {len(jobs_list)} chapter run(s) in {time.perf_counter() - start:.1f} s; "
           "slowest: " + ", ".join(f"{name} {secs:.0f} s" for name, _e, secs
@@ -116,51 +151,106 @@ def execute_chapters(repo: Path, build: Path, stems: list[str], langs: list[str]
         raise BuildError(f"{len(failures)} chapter run(s) failed:\n" + "\n".join(failures))
 
 
+def site_prefix(countries: list[str], country: str) -> str:
+    """``""`` for the first (default) country, whose sites are ``_build/html/<lang>/``;
+    ``"<country>/"`` for the others (``_build/html/<country>/<lang>/``)."""
+    return "" if country == countries[0] else f"{country}/"
+
+
+def with_generated(toc: dict[str, Any], generated: list[str]) -> dict[str, Any]:
+    """``toc`` with the generated pages appended to its last part (the reference part)."""
+    toc = copy.deepcopy(toc)
+    entries = [{"file": doc} for doc in generated]
+    if toc.get("parts"):
+        toc["parts"][-1].setdefault("chapters", []).extend(entries)
+    else:
+        toc.setdefault("chapters", []).extend(entries)
+    return toc
+
+
 def assemble(repo: Path, build: Path, lang: str, country: str, toc: dict[str, Any],
-             docs: list[str]) -> Path:
-    """Source tree for one language: config, book/ and the executed notebooks."""
+             docs: list[str], pages: dict[str, str] | None = None,
+             scrub: list[str] | None = None, prefix: str = "") -> Path:
+    """Source tree for one site: config, book/, the page-ready executed notebooks (see
+    ``clrisk_book.pages``) and the generated pages (``{docname: markdown}``)."""
     files = book_files(repo)
+    prepared = build / "prepared" / f"{prefix}{lang}"
     for doc in docs:
         if doc.startswith("notebooks/"):
             nb = executed_path(build, lang, country, doc.split("/", 1)[1])
             if not nb.is_file():
                 raise BuildError(f"{nb} does not exist. Fix: run without --skip-execute.")
-            files[f"{doc}.ipynb"] = nb
-    tree = build / "src" / lang
+            for path in prepare_file(nb, prepared / f"{doc}.ipynb",
+                                     scrub=[*(scrub or []), str(build.resolve()),
+                                            str(repo.resolve())]):
+                files[path.relative_to(prepared).as_posix()] = path
+    for doc, text in (pages or {}).items():
+        path = build / "generated" / f"{prefix}{lang}" / f"{doc}.md"
+        write_if_changed(path, text.encode("utf-8"))
+        files[f"{doc}.md"] = path
+    tree = build / "src" / f"{prefix}{lang}"
     sync_tree(files, tree)
-    write_toc(toc, tree)
+    write_toc(with_generated(toc, list(pages or {})), tree)
     return tree
 
 
-def _site_languages(build: Path, langs: list[str]) -> list[str]:
-    present = {p.name for p in (build / "html").glob("*") if (p / "book").is_dir()}
+def _site_languages(build: Path, langs: list[str], prefix: str = "") -> list[str]:
+    base = build / "html" / prefix if prefix else build / "html"
+    present = {p.name for p in base.glob("*") if (p / "book").is_dir()}
     return [code for code in LANGUAGES if code in present or code in langs]
 
 
-def build_sites(build: Path, trees: dict[str, Path], jobs: int, root_doc: str) -> None:
-    languages = _site_languages(build, list(trees))
+def ui_overrides(lang: str) -> dict[str, Any]:
+    """Sphinx settings whose words the reader sees: translated per site."""
+    return {"language": lang, "html_title": gettext(TITLE, lang),
+            "project": gettext(TITLE, lang), "author": gettext(AUTHOR, lang),
+            "nb_code_prompt_show": gettext("Show code", lang),
+            "nb_code_prompt_hide": gettext("Hide code", lang),
+            "togglebutton_hint": gettext("Click to show", lang),
+            "togglebutton_hint_hide": gettext("Click to hide", lang),
+            "clrisk_country_label": gettext("Country", lang)}
+
+
+def build_sites(build: Path, trees: dict[str, Path], jobs: int, root_doc: str,
+                sites: list[tuple[str, str, str]] | None = None,
+                site_countries: dict[str, str] | None = None) -> None:
+    """Build every assembled tree (key ``<prefix><lang>``) into ``_build/html/<key>/``.
+
+    ``sites`` lists the country sites ``[(key, label, prefix)]`` for the country switcher;
+    ``site_countries`` maps each tree key to its country."""
+    sites = sites or []
+    site_countries = site_countries or {}
     args = []
-    for lang, tree in trees.items():
-        overrides = {"language": lang, "clrisk_languages": languages,
-                     "html_title": gettext(TITLE, lang), "project": gettext(TITLE, lang),
-                     "author": gettext(AUTHOR, lang),
-                     "clrisk_nb_output_folder": str(build / "jupyter_execute" / lang)}
-        args.append((str(tree), str(build / "html" / lang), str(build / "doctrees" / lang),
-                     "html", overrides, str(build / "logs" / f"sphinx-{lang}.log")))
+    for key, tree in trees.items():
+        prefix, lang = (key.rsplit("/", 1)[0] + "/", key.rsplit("/", 1)[1]) if "/" in key \
+            else ("", key)
+        built = [k.rsplit("/", 1)[-1] for k in trees
+                 if (k.rsplit("/", 1)[0] + "/" if "/" in k else "") == prefix]
+        languages = _site_languages(build, built, prefix)
+        overrides = {**ui_overrides(lang), "clrisk_languages": languages,
+                     "clrisk_country_sites": [[k, publish_mod.country_label(k, lang), p]
+                                              for k, _label, p in sites],
+                     "clrisk_country": site_countries.get(key, ""),
+                     "clrisk_nb_output_folder": str(build / "jupyter_execute" / key)}
+        log = build / "logs" / f"sphinx-{key.replace('/', '-')}.log"
+        args.append((str(tree), str(build / "html" / key), str(build / "doctrees" / key),
+                     "html", overrides, str(log)))
     start = time.perf_counter()
     codes = _map(run_sphinx, args, jobs)
     print(f"built {len(trees)} site(s) in {time.perf_counter() - start:.1f} s")
-    for (lang, _tree), code, arg in zip(trees.items(), codes, args, strict=True):
+    for key, code, arg in zip(trees, codes, args, strict=True):
+        lang = key.rsplit("/", 1)[-1]
         log = Path(arg[5]).read_text(encoding="utf-8")
         warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
         if warnings:
-            print(f"[{lang}] {len(warnings)} Sphinx warning(s), see {arg[5]}:")
+            print(f"[{key}] {len(warnings)} Sphinx warning(s), see {arg[5]}:")
             print("\n".join(f"  {w}" for w in warnings[:20]))
         if code:
-            raise BuildError(f"Sphinx build for '{lang}' failed (status {code}); log: {arg[5]}\n"
+            raise BuildError(f"Sphinx build for '{key}' failed (status {code}); log: {arg[5]}\n"
                              + log[-3000:])
-        write_redirect(build / "html" / lang / "index.html", f"{root_doc}.html",
+        write_redirect(build / "html" / key / "index.html", f"{root_doc}.html",
                        [(lang, f"{root_doc}.html")], lang=lang)
+    languages = _site_languages(build, [k for k in trees if "/" not in k])
     write_redirect(build / "html" / "index.html", None,
                    [(code, f"{code}/{root_doc}.html") for code in languages])
 
@@ -186,21 +276,82 @@ def write_redirect(path: Path, target: str | None, links: list[tuple[str, str]],
 def build_book(country: str, langs: list[str], jobs: int = 2, chapters: list[str] | None = None,
                skip_execute: bool = False, data_dir: str | None = None,
                allow_missing: bool = False, repo: Path = REPO_ROOT,
-               build: Path | None = None) -> Path:
-    """Execute and build; return the ``_build/html`` folder."""
+               build: Path | None = None, countries: list[str] | None = None,
+               publish: bool = True) -> Path:
+    """Execute and build; return the ``_build/html`` folder.
+
+    ``country`` is the default site (``_build/html/<lang>/``); ``countries`` adds sites
+    ``_build/html/<country>/<lang>/`` reachable from the country switcher. With ``publish``,
+    each site gets the downloads, data-dictionary and status pages (``clrisk_book.publish``).
+    """
     build = Path(build or repo / "_build")
+    countries = list(dict.fromkeys([country, *(countries or [])]))
     toc, docs, stems = select_documents(repo, chapters, allow_missing)
     samples = repo / "data_samples"
-    if stems and not skip_execute and data_dir is None and samples.is_dir() \
-            and not (samples / country).is_dir():
-        known = ", ".join(sorted(p.name for p in samples.iterdir() if p.is_dir()))
-        raise BuildError(f"no sample data for country '{country}' in {samples}. "
-                         f"Fix: choose one of {known}, or pass --data-dir.")
+    for c in countries:
+        if stems and not skip_execute and data_dir is None and samples.is_dir() \
+                and not (samples / c).is_dir():
+            known = ", ".join(sorted(p.name for p in samples.iterdir() if p.is_dir()))
+            raise BuildError(f"no sample data for country '{c}' in {samples}. "
+                             f"Fix: choose one of {known}, or pass --data-dir.")
     if not skip_execute:
-        execute_chapters(repo, build, stems, langs, country, data_dir, jobs)
-    trees = {lang: assemble(repo, build, lang, country, toc, docs) for lang in langs}
-    build_sites(build, trees, jobs, str(toc["root"]))
+        execute_chapters(repo, build, stems, langs, countries, data_dir, jobs)
+    sites = [(c, publish_mod.country_label(c, "en", repo), site_prefix(countries, c))
+             for c in countries]
+    trees: dict[str, Path] = {}
+    site_countries: dict[str, str] = {}
+    staged: dict[str, Path] = {}
+    start = time.perf_counter()
+    for c in countries:
+        prefix = site_prefix(countries, c)
+        for lang in langs:
+            key = f"{prefix}{lang}"
+            pages = generated_pages(repo, build, c, lang, countries, stems, data_dir,
+                                    staged, key) if publish else {}
+            scrub = [data_dir] if data_dir else []
+            trees[key] = assemble(repo, build, lang, c, toc, docs, pages, scrub, prefix)
+            site_countries[key] = c
+    if publish:
+        print(f"published outputs in {time.perf_counter() - start:.1f} s")
+    # Labels of the country switcher in each site's language are set per site in sphinxext
+    # from this (English) list; the profile names are used as they are spelled locally.
+    build_sites(build, trees, jobs, str(toc["root"]), sites if len(sites) > 1 else [],
+                site_countries)
+    for key, staging in staged.items():
+        publish_mod.install(staging, build / "html" / key)
+    write_sites_manifest(build / "html", countries, langs)
     return build / "html"
+
+
+def generated_pages(repo: Path, build: Path, country: str, lang: str, countries: list[str],
+                    stems: list[str], data_dir: str | None, staged: dict[str, Path],
+                    key: str) -> dict[str, str]:
+    """Stage the downloads of one site and return its generated pages ``{docname: text}``."""
+    run_dir: Path | None
+    try:
+        run_dir = publish_mod.run_outputs(build, country, lang, data_dir)
+    except RuntimeError as exc:
+        print(f"warning: {exc}", file=sys.stderr)
+        run_dir = None
+    staging = build / "downloads" / key
+    files = publish_mod.collect(staging, country, run_dir, written_path(build, lang, country))
+    staged[key] = staging
+    timings = publish_mod.load_timings(build, lang, countries)
+    return {"book/downloads": publish_mod.downloads_page(lang, country, files),
+            "book/data_dictionary": publish_mod.data_dictionary_page(lang),
+            "book/status": publish_mod.status_page(lang, stems, countries, timings)}
+
+
+def write_sites_manifest(html_root: Path, countries: list[str], langs: list[str]) -> None:
+    """``_build/html/sites.json``: the country sites and languages of this build, read by the
+    browser and language checks."""
+    import json
+
+    data = {"default": countries[0],
+            "countries": {c: site_prefix(countries, c) for c in countries},
+            "languages": [code for code in LANGUAGES if code in langs
+                          or (html_root / code / "book").is_dir()]}
+    (html_root / "sites.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
 def gettext_tree(repo: Path, dest: Path) -> Path:
@@ -248,7 +399,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("action", nargs="?", choices=["build", "gettext"], default="build",
                    help="build the sites (default) or update the translation catalogs")
     p.add_argument("--update-po", action="store_true", help="same as the 'gettext' action")
-    p.add_argument("--country", default="peru", help="data_samples/<country> to execute with")
+    p.add_argument("--country", nargs="+", default=["peru"],
+                   help="data_samples/<country> to execute with; several countries build one "
+                        "site each (the first at _build/html/<lang>/), linked by a country "
+                        "switcher")
     p.add_argument("--lang", nargs="+", default=["en"], choices=list(LANGUAGES))
     p.add_argument("--jobs", type=int, default=2, help="parallel processes")
     p.add_argument("--chapters", nargs="+", help="chapter stems (default: all in _toc.yml)")
@@ -258,6 +412,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-missing", action="store_true",
                    help="leave TOC entries without a source file out instead of failing")
     p.add_argument("--build-dir", type=Path, default=None, help="default: <repo>/_build")
+    p.add_argument("--no-publish", action="store_true",
+                   help="leave out the downloads, data-dictionary and status pages")
     return p
 
 
@@ -269,9 +425,10 @@ def main(argv: list[str] | None = None) -> int:
             pot = update_catalogs(build=args.build_dir)
             print(f"messages extracted to {pot}; catalogs updated in book/locales/")
             return 0
-        out = build_book(args.country, list(dict.fromkeys(args.lang)), args.jobs,
+        out = build_book(args.country[0], list(dict.fromkeys(args.lang)), args.jobs,
                          args.chapters, args.skip_execute, args.data_dir, args.allow_missing,
-                         build=args.build_dir)
+                         build=args.build_dir, countries=args.country[1:],
+                         publish=not args.no_publish)
     except BuildError as exc:
         print(f"{gettext('Error')}: {exc}", file=sys.stderr)
         return 1

@@ -41,6 +41,9 @@ class Job:
     lang: str
     data_dir: str | None = None
     timeout: int = 1800
+    # The kernel's TMPDIR: files a chapter writes to the temporary folder (Phase II worksheets,
+    # plans) land in the build tree, where the build collects them for the downloads page.
+    tmpdir: Path | None = None
 
 
 def read_chapter(source: Path) -> nbformat.NotebookNode:
@@ -88,11 +91,13 @@ KERNEL_ENV = {
 
 
 @contextlib.contextmanager
-def kernel_environment() -> Iterator[None]:
-    """Set ``KERNEL_ENV`` while a kernel is launched (it inherits the environment), then
-    restore the caller's environment so e.g. a test process keeps its own matplotlib backend."""
-    saved = {key: os.environ.get(key) for key in KERNEL_ENV}
-    os.environ.update(KERNEL_ENV)
+def kernel_environment(extra: dict[str, str] | None = None) -> Iterator[None]:
+    """Set ``KERNEL_ENV`` (and ``extra``) while a kernel is launched (it inherits the
+    environment), then restore the caller's environment so e.g. a test process keeps its own
+    matplotlib backend."""
+    env = {**KERNEL_ENV, **(extra or {})}
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
     try:
         yield
     finally:
@@ -123,8 +128,12 @@ def execute(job: Job, start_timeout: int = 60) -> Path:
     parameters: dict[str, Any] = {"country": job.country, "lang": job.lang,
                                   "data_dir": job.data_dir}
     failed = job.output.with_suffix(".failed.ipynb")
+    extra = {}
+    if job.tmpdir is not None:
+        Path(job.tmpdir).mkdir(parents=True, exist_ok=True)
+        extra["TMPDIR"] = str(Path(job.tmpdir).resolve())
     try:
-        with kernel_environment():
+        with kernel_environment(extra):
             executed = papermill.execute_notebook(
                 nb, str(failed), parameters=parameters, kernel_name=KERNEL, language="python",
                 progress_bar=False, cwd=str(job.output.parent), start_timeout=start_timeout,

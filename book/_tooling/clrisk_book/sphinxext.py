@@ -23,7 +23,7 @@ from sphinx import addnodes
 from sphinx.transforms import SphinxTransform
 
 from clrisk_book import mathsvg
-from clrisk_book.switcher import language_links
+from clrisk_book.switcher import country_links, language_links
 
 
 class TranslateTocCaptions(SphinxTransform):
@@ -54,6 +54,10 @@ def _page_context(app: Any, pagename: str, templatename: str, context: dict,
     current = app.config.language or "en"
     context["clrisk_languages"] = language_links(pagename, current,
                                                  list(app.config.clrisk_languages))
+    sites = [tuple(s) for s in app.config.clrisk_country_sites]
+    context["clrisk_countries"] = (country_links(pagename, current, app.config.clrisk_country,
+                                                 sites) if len(sites) > 1 else [])
+    context["clrisk_country_label"] = app.config.clrisk_country_label
 
 
 def _relocate_nb_output(app: Any) -> None:
@@ -67,6 +71,11 @@ def _relocate_nb_output(app: Any) -> None:
 def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("clrisk_languages", ["en", "es", "fr"], "html")
     app.add_config_value("clrisk_nb_output_folder", "", "env")
+    # Country sites of this build: [(key, label, prefix)], the current key and the switcher's
+    # label (already translated by the build).
+    app.add_config_value("clrisk_country_sites", [], "html")
+    app.add_config_value("clrisk_country", "", "html")
+    app.add_config_value("clrisk_country_label", "Country", "html")
     app.add_transform(TranslateTocCaptions)
     mathsvg.setup(app)
     app.connect("html-page-context", _page_context)
