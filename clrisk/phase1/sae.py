@@ -95,6 +95,7 @@ class MixedLogitFit:
     territory_ids: np.ndarray  # surveyed territories (sorted str)
     n_surveyed: np.ndarray  # children surveyed per territory
     boundary: bool = False
+    prior: bool = True
     model: Any = None  # the fixed-effects model (for derived design terms), if any
     data: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -232,6 +233,18 @@ def _start_beta(d: dict[str, np.ndarray]) -> np.ndarray:
     return beta
 
 
+def optimize_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: bool = True,
+                   max_iter: int = 200) -> optimize.OptimizeResult:
+    """Maximise the AGQ marginal pseudo-likelihood over θ = (β, log σ) from ``theta0``
+    (``d``: survey arrays with scaled weights ``wt``)."""
+    p_ = d["X"].shape[1]
+    state: dict = {"penalty": BOUNDARY_PRIOR if prior else 0.0}
+    return optimize.minimize(_objective, theta0, args=(d, nodes, state), jac=True,
+                             method="L-BFGS-B",
+                             bounds=[(None, None)] * p_ + [(np.log(SIGMA_FLOOR / 10), 3.0)],
+                             options={"maxiter": max_iter, "ftol": 1e-9, "gtol": 1e-5})
+
+
 def fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], *,
                     outcome: str = "child_labour", weight: str = "weight",
                     territory: str = TERRITORY_ID, scaling: str = "size",
@@ -261,11 +274,7 @@ def fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], *,
     p_ = d["X"].shape[1]
     b0 = _start_beta(d) if start is None else np.asarray(start[:p_], dtype=np.float64)
     s0 = np.log(0.3) if start is None else float(start[p_])
-    state: dict = {"penalty": BOUNDARY_PRIOR if prior else 0.0}
-    res = optimize.minimize(_objective, np.concatenate([b0, [s0]]), args=(d, nodes, state),
-                            jac=True, method="L-BFGS-B",
-                            bounds=[(None, None)] * p_ + [(np.log(SIGMA_FLOOR / 10), 3.0)],
-                            options={"maxiter": max_iter, "ftol": 1e-9, "gtol": 1e-5})
+    res = optimize_theta(d, np.concatenate([b0, [s0]]), nodes, prior, max_iter)
     theta = res.x
     sigma2 = float(np.exp(2.0 * theta[p_]))
     converged = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-3
@@ -284,7 +293,7 @@ def fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], *,
         f"x{j}" for j in range(p_)]
     fit = MixedLogitFit(theta[:p_].copy(), np.zeros((p_, p_)), sigma2, names, covariates,
                         scaling, converged, int(res.nit), -float(res.fun), d["ids"],
-                        d["n_t"], bool(boundary), model, d)
+                        d["n_t"], bool(boundary), prior, model, d)
     fit.cov_beta = _sandwich(fit, nodes)
     return fit
 
@@ -499,17 +508,15 @@ class PredictiveDraws:
 
 
 def _interp_logit(P: np.ndarray, nodes: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """P_t(u) for draws u (D x T) from the K node values (linear on the logit scale,
-    extrapolated linearly beyond the outer nodes)."""
+    """P_t(u) for draws u (D x T) from the K node values per territory (linear on the logit
+    scale, extrapolated linearly beyond the outer nodes); vectorised over draws."""
     L = logit(np.clip(P, 1e-12, 1 - 1e-12))  # T x K
     K = nodes.shape[1]
-    out = np.empty_like(u)
-    for t in range(u.shape[1]):
-        x, yv = nodes[t], L[t]
-        j = np.clip(np.searchsorted(x, u[:, t]) - 1, 0, K - 2)
-        slope = (yv[j + 1] - yv[j]) / np.maximum(x[j + 1] - x[j], 1e-12)
-        out[:, t] = yv[j] + slope * (u[:, t] - x[j])
-    return expit(out)
+    cols = np.arange(u.shape[1])
+    j = np.clip((nodes[None, :, :] <= u[:, :, None]).sum(-1) - 1, 0, K - 2)  # D x T
+    x0, x1 = nodes[cols, j], nodes[cols, j + 1]
+    y0, y1 = L[cols, j], L[cols, j + 1]
+    return expit(y0 + (y1 - y0) / np.maximum(x1 - x0, 1e-12) * (u - x0))
 
 
 def predictive_draws(result: SmallAreaResult, draws: int = 200, seed: int = 12345
