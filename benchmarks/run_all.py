@@ -11,7 +11,10 @@ Generates with :mod:`clrisk.synth` a census of 10 million children over 5,570 te
     one read), and ``factor_weights`` on a pattern table built beforehand;
 (d) ``classify_risk`` with P(top level) from 200 coefficient draws, from the Parquet census
     (one row pass + second-order expansion) and from a pattern table built beforehand (exact);
-(e) ``fit_risk_model`` with design-based SEs on the 200k survey.
+(e) ``fit_risk_model`` with design-based SEs on the 200k survey, and (``fit_r``) R
+    ``survey::svydesign`` + ``svyglm(family=quasibinomial())`` on the same rows in the same run
+    (timed inside R with ``proc.time``, CSV read untimed; skipped when ``Rscript`` or the
+    ``survey`` package is missing). Target: the Python fit ≤ 0.25× R's time.
 
 How: every step runs in a fresh subprocess, so its peak memory is its own. Inside the child,
 inputs that the step does not own (model, survey, pattern table for (d)) are prepared first;
@@ -34,6 +37,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -50,6 +54,19 @@ STEPS = ("floor", "score", "score_rows", "score_patterns", "factors", "score_and
 TARGETS = {"score": ("ratio", 2.0), "score_rows": ("ratio", 2.0), "factors": ("ratio", 4.0),
            "classify": ("seconds", 10.0), "classify_table": ("seconds", 10.0),
            "fit": ("seconds", 10.0)}
+FIT_VS_R_TARGET = 0.25  # fit_risk_model wall time ≤ 0.25 × R survey::svyglm (issue 12)
+R_FIT = """
+suppressMessages(library(survey))
+d <- read.csv(commandArgs(TRUE)[1], colClasses = c(stratum = "character", psu = "character",
+                                                   region_id = "character"))
+covs <- setdiff(names(d), c("region_id", "stratum", "psu", "weight", "child_labour"))
+f <- as.formula(paste("child_labour ~", paste(covs, collapse = " + ")))
+t0 <- proc.time()
+des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, nest = TRUE, data = d)
+fit <- svyglm(f, design = des, family = quasibinomial())
+t1 <- proc.time() - t0
+cat(sprintf('{"wall": %.6f, "cpu": %.6f}\\n', t1[["elapsed"]], t1[["user.self"]] + t1[["sys.self"]]))
+"""
 MEMORY_TARGET_MB = 2048
 
 
@@ -139,7 +156,18 @@ def run_step(step: str, n: int) -> dict:
     from clrisk.phase1.scoring import score_territories
 
     extra: dict = {}
-    if step == "fit":
+    if step == "fit_r":
+        csv = DATA / f"survey_{SURVEY_N}.csv"
+        if not csv.exists():
+            pd.read_parquet(DATA / f"survey_{SURVEY_N}.parquet").drop(
+                columns=["territory_id", "child_id", "household_id"]).to_csv(csv, index=False)
+        before = _rss_mb()
+        out = subprocess.run(["Rscript", "-e", R_FIT, str(csv)], capture_output=True, text=True,
+                             check=True)
+        timing = json.loads(out.stdout.strip().splitlines()[-1])
+        wall, cpu = timing["wall"], timing["cpu"]
+        extra["engine"] = "R survey::svyglm"
+    elif step == "fit":
         survey = pd.read_parquet(DATA / f"survey_{SURVEY_N}.parquet")
         covs = [c for c in survey.columns if c not in ("territory_id", "child_id", "household_id",
                                                        "region_id", "stratum", "psu", "weight",
@@ -218,7 +246,17 @@ def main(argv: list[str] | None = None) -> int:
     ensure_survey()
     ensure_model()
     results = [measure("fit", SURVEY_N, args.repeat)] if "fit" in args.steps else []
-    for n in args.sizes:
+    if "fit" in args.steps and shutil.which("Rscript"):
+        try:
+            results.append(measure("fit_r", SURVEY_N, args.repeat))
+            results[0]["ratio_to_r"] = results[0]["seconds"] / results[-1]["seconds"]
+            results[0]["cpu_ratio_to_r"] = results[0]["cpu_seconds"] / results[-1]["cpu_seconds"]
+            print(f"fit vs R svyglm: {results[0]['ratio_to_r']:.3f}x wall, "
+                  f"{results[0]['cpu_ratio_to_r']:.3f}x CPU (target <= {FIT_VS_R_TARGET})",
+                  file=sys.stderr)
+        except subprocess.CalledProcessError as exc:  # R without the survey package
+            print(f"fit_r skipped: {exc.stderr.strip()[-200:]}", file=sys.stderr)
+    for n in args.sizes if any(s in STEPS for s in args.steps) else []:
         ensure_census(n)
         for step in [s for s in STEPS if s in args.steps]:
             results.append(measure(step, n, args.repeat))
@@ -229,8 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         new = {(r["step"], r["size"]) for r in results}
         old = json.loads(args.out.read_text(encoding="utf-8"))["results"]
         results = [r for r in old if (r["step"], r["size"]) not in new] + results
-        order = {s: i for i, s in enumerate(["fit", *STEPS])}
-        results.sort(key=lambda r: (r["step"] != "fit", r["size"], order[r["step"]]))
+        order = {s: i for i, s in enumerate(["fit", "fit_r", *STEPS])}
+        results.sort(key=lambda r: (not r["step"].startswith("fit"), r["size"], order[r["step"]]))
     floors = {r["size"]: r for r in results if r["step"] == "floor"}
     for r in results:
         if r["size"] in floors:
@@ -250,7 +288,11 @@ def markdown_table(results: list[dict]) -> str:
     for r in results:
         kind, limit = TARGETS.get(r["step"], (None, None))
         ratio = r.get("ratio_to_floor")
-        if kind == "ratio":
+        if r["step"] == "fit" and "ratio_to_r" in r:
+            kind, limit = "vs_r", FIT_VS_R_TARGET
+        if kind == "vs_r":
+            target, met = f"≤ {limit:g}× R svyglm", r["ratio_to_r"] <= limit
+        elif kind == "ratio":
             target, met = f"≤ {limit:g}× floor", ratio is not None and ratio <= limit
         elif kind == "seconds":
             target, met = f"≤ {limit:g} s", r["seconds"] <= limit
