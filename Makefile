@@ -10,7 +10,7 @@ JOBS ?= 2
 # The book's own tooling (book/_tooling/clrisk_book) is not part of the clrisk package.
 BOOK := PYTHONPATH=book/_tooling $(BIN)/python -m clrisk_book
 
-.PHONY: venv book site test lint bench samples clean browser-check gettext
+.PHONY: venv book site test lint bench samples clean browser-check gettext language-check
 
 # The stamp is rebuilt whenever the pinned requirements or the package metadata change.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -52,6 +52,10 @@ clean:
 ## Serve _build/html, open pages in headless Chromium, screenshots + link/image checks.
 browser-check: venv
 	$(BIN)/python scripts/browser_check.py
+
+## Language check of the built es/fr pages; findings in _build/language_check.txt.
+language-check: venv
+	$(BIN)/python scripts/language_check.py
 
 ## Extract prose messages and update book/locales/{es,fr} catalogs (sphinx-intl).
 gettext: venv
