@@ -1,0 +1,187 @@
+"""Training part: exercises and quizzes answered from each country's results.
+
+Why these tests: a workshop must get its own country's answers, so (1) every answer is
+recomputed here straight from ``run_country`` tables with plain pandas and compared with the
+answer text the exercise gives; (2) the executed training chapters show exactly the computed
+answers (read from the executed notebook, never hard-coded); (3) the facilitator's guide only
+names chapters and exercises that exist.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from clrisk.i18n import set_language
+from clrisk.pipeline import run_country
+from clrisk.tables import fmt_int
+from clrisk.training import exercises, exercises_myst, load_training, quiz_html, quiz_questions
+
+ROOT = Path(__file__).resolve().parents[1]
+COUNTRIES = sorted(p.name for p in (ROOT / "data_samples").glob("*")
+                   if (p / "profile.yaml").is_file())
+GUIDE = ROOT / "book" / "training" / "facilitator_guide.md"
+TRAINING_CHAPTERS = ["training_exercises_p1", "training_exercises_p2", "training_quiz"]
+
+
+@pytest.fixture(scope="module", params=["peru", "costa_rica"])
+def td(request):
+    """One risk-model country and one IVTI-only country."""
+    return load_training(request.param, lang="en")
+
+
+def test_at_least_25_graded_exercises_for_every_country() -> None:
+    for country in COUNTRIES:
+        exs = exercises(load_training(country, lang="en"))
+        assert len(exs) >= 25, country
+        assert len({e.key for e in exs}) == len(exs)
+        assert {e.level for e in exs} == {1, 2, 3, 4, 5}, country
+        assert all(e.answer and e.question for e in exs)
+        assert all((ROOT / "notebooks" / f"{e.chapter}.md").is_file() for e in exs)
+
+
+def test_answers_recomputed_from_run_country(td) -> None:
+    """Independent recomputation from the pipeline's own tables (by column name)."""
+    import clrisk
+
+    data = clrisk.load_country(td.key)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_country(data)
+    exs = {e.key: e for e in exercises(td)}
+    if result.territories is not None:
+        terr = result.territories
+        k = int(terr["risk_level"].max())
+        n_top = int((terr["risk_level"] == k).sum())
+        best = terr.sort_values("mean_probability", ascending=False).iloc[0]
+        top_expected = terr.loc[terr["risk_level"] == k, "expected_children"].sum()
+        share = top_expected / terr["expected_children"].sum()
+        assert exs["p1-06"].values["share"] == pytest.approx(share)
+        ors = result.model.odds_ratios().drop(index="const")
+        includes = sorted(c for c in ors.index if ors.loc[c, "ci_low"] <= 1 <= ors.loc[c, "ci_high"])
+        assert sorted(exs["p1-10"].values["covariates"]) == includes
+        assert exs["p1-09"].values["covariate"] == ors["odds_ratio"].idxmax()
+        nat = result.national_factors.sort_values("rank")["factor"].iloc[0]
+        assert exs["p1-12"].values["factor"] == nat
+    else:
+        terr = result.ivti
+        k = int(terr["risk_level"].max())
+        n_top = int((terr["risk_level"] == k).sum())
+        best = terr.sort_values("ivti", ascending=False).iloc[0]
+    assert exs["p1-01"].values["n"] == n_top
+    assert exs["p1-01"].answer.startswith(f"{fmt_int(n_top, 'en')} of {len(terr)}")
+    assert exs["p1-02"].values["territory_id"] == str(best["territory_id"])
+    assert str(data.territories.set_index("territory_id").loc[best["territory_id"], "name"]) \
+        in exs["p1-02"].answer
+
+
+def test_quiz_correct_answers_come_from_data(td) -> None:
+    questions = {q["key"]: q for q in quiz_questions(td)}
+    n_top = int((td.risk["risk_level"] == td.k).sum())
+    value = [a for a in questions["top_count"]["answers"] if a.get("correct")][0]["value"]
+    assert value == n_top
+    for q in questions.values():
+        if q["type"] == "multiple_choice":
+            assert sum(a["correct"] for a in q["answers"]) == 1, q["question"]
+    if td.source == "risk_model":
+        right = [a["answer"] for a in questions["count"]["answers"] if a["correct"]][0]
+        most = td.risk.sort_values("expected_children", ascending=False).iloc[0]
+        assert right == str(most["name"])
+
+
+def test_quiz_html_is_offline_and_reproducible(td) -> None:
+    html1 = quiz_html(quiz_questions(td), "quizA")
+    html2 = quiz_html(quiz_questions(td), "quizA")
+    assert html1 == html2
+    assert "https://" not in html1 and "cdn.jsdelivr" not in html1
+    assert '<div id="quizA"' in html1 and "show_questions(questionsquizA" in html1
+
+
+@pytest.mark.parametrize("lang", ["es", "fr"])
+def test_quiz_feedback_translated(lang: str) -> None:
+    td = load_training("peru", lang=lang)
+    html = quiz_html(quiz_questions(td), "quizB")
+    assert '"Correct!"' not in html and '"Incorrect -- try again."' not in html
+    set_language("en")
+
+
+def test_exercises_render_as_sphinx_exercise(td) -> None:
+    text = exercises_myst(exercises(td))
+    assert text.count("::::{exercise}") == len(exercises(td))
+    assert text.count(":class: dropdown") == len(exercises(td))
+
+
+def _guide_targets() -> tuple[list[str], list[str], list[list[str]]]:
+    text = GUIDE.read_text(encoding="utf-8")
+    docs = re.findall(r"\{doc\}`([^`]+)`", text)
+    refs = re.findall(r"\{ref\}`([^`]+)`", text)
+    sessions = re.split(r"\n(?=[^\n]*Session [0-9]|Day [0-9], session)", text)
+    per_session = [re.findall(r"\{ref\}`(ex-[^`]+)`", s) for s in sessions
+                   if ": *Objective:*" in s or "\n: *Objective:*" in s]
+    return docs, refs, per_session
+
+
+def test_facilitator_guide_links_exist() -> None:
+    docs, refs, per_session = _guide_targets()
+    assert docs and refs
+    for doc in docs:
+        target = (GUIDE.parent / doc).resolve()
+        assert target.with_suffix(".md").is_file(), doc
+    keys = {f"ex-{e.key}" for e in exercises(load_training("peru", lang="en"))}
+    assert set(refs) <= keys, set(refs) - keys
+    assert len(per_session) >= 6 + 12
+    for session in per_session:
+        assert session, "a session without an exercise"
+
+
+def test_training_chapters_in_toc() -> None:
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    for chapter in TRAINING_CHAPTERS:
+        assert f"notebooks/{chapter}" in toc
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("lang", ["en", "es", "fr"])
+@pytest.mark.parametrize("country", ["guatemala", "jamaica"])
+def test_executed_chapter_shows_computed_answers(country: str, lang: str, tmp_path: Path) -> None:
+    """The answers a reader sees are the answers clrisk computes (any language)."""
+    from clrisk_book.execute import Job, error_outputs, execute
+
+    out = tmp_path / "p1.ipynb"
+    execute(Job(source=ROOT / "notebooks" / "training_exercises_p1.md", output=out,
+                country=country, lang=lang, timeout=600))
+    nb = nbformat.read(out, as_version=4)
+    assert not error_outputs(nb)
+    shown = ""
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            if o.get("metadata", {}).get("scrapbook", {}).get("name") == "training_exercises_p1":
+                shown = o["data"]["text/markdown"]
+    assert shown, "glued exercises missing"
+    expected = exercises(load_training(country, lang=lang), "1")
+    for e in expected:
+        assert e.answer in shown, (e.key, e.answer)
+    set_language("en")
+
+
+@pytest.mark.notebooks
+def test_quiz_chapter_executes_with_data_answers(tmp_path: Path) -> None:
+    from clrisk_book.execute import Job, error_outputs, execute
+
+    out = tmp_path / "quiz.ipynb"
+    execute(Job(source=ROOT / "notebooks" / "training_quiz.md", output=out, country="mexico",
+                lang="fr", timeout=600))
+    nb = nbformat.read(out, as_version=4)
+    assert not error_outputs(nb)
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells
+                   for o in c.get("outputs", []))
+    questions = quiz_questions(load_training("mexico", lang="fr"))
+    set_language("en")
+    data = json.dumps([{k: v for k, v in q.items() if k != "key"} for q in questions],
+                      ensure_ascii=False, sort_keys=True)
+    assert data in html
