@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import json
 import re
 import shutil
 import subprocess
@@ -152,17 +153,28 @@ def site_languages(root: Path) -> list[str]:
     return [code for code in LANGUAGES if (root / code).is_dir()]
 
 
+def country_sites(root: Path) -> dict[str, str]:
+    """``{country: prefix}`` of the build (``sites.json``; ``{"": ""}`` when absent): the
+    default country's sites are ``root/<lang>/``, the others ``root/<country>/<lang>/``."""
+    manifest = root / "sites.json"
+    if manifest.is_file():
+        return dict(json.loads(manifest.read_text(encoding="utf-8"))["countries"])
+    return {"": ""}
+
+
 def check_html_lang(root: Path) -> list[str]:
-    """Every page of ``root/<lang>/`` declares ``<html lang="<lang>">``."""
+    """Every page of every ``<prefix><lang>/`` site declares ``<html lang="<lang>">``."""
     errors = []
-    for lang in site_languages(root):
-        for html in sorted((root / lang).rglob("*.html")):
-            if _is_asset(html.relative_to(root)):
-                continue
-            declared = parse_page(html).lang
-            if declared != lang:
-                errors.append(f"{html.relative_to(root)}: <html lang={declared!r}>, "
-                              f"expected {lang!r}")
+    for prefix in country_sites(root).values():
+        base = root / prefix if prefix else root
+        for lang in site_languages(base):
+            for html in sorted((base / lang).rglob("*.html")):
+                if _is_asset(html.relative_to(root)) or "downloads" in html.parts:
+                    continue
+                declared = parse_page(html).lang
+                if declared != lang:
+                    errors.append(f"{html.relative_to(root)}: <html lang={declared!r}>, "
+                                  f"expected {lang!r}")
     return errors
 
 
@@ -243,25 +255,47 @@ def chromium(binary: str, url: str, *extra: str, timeout: int = 90) -> subproces
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
+LEVEL_MAP_PAGE = "notebooks/p1_06_levels_maps.html"
+WIDE_TABLE_PAGE = "notebooks/p2_05_intervention.html"
+
+
+def _shoot(binary: str, url: str, png: Path, size: str, errors: list[str]) -> None:
+    chromium(binary, url, f"--screenshot={png}", f"--window-size={size}")
+    if not png.is_file() or png.stat().st_size < 5000:
+        errors.append(f"screenshot of {url} missing or blank ({png})")
+
+
 def browse(root: Path, shots: Path, binary: str) -> list[str]:
-    """Screenshot three pages per language and check the DOM Chromium rendered."""
-    errors = []
+    """Screenshot three pages per language, each country's level-map page and a wide table at
+    phone width, and check the DOM Chromium rendered (lang, language and country switchers)."""
+    errors: list[str] = []
     shots.mkdir(parents=True, exist_ok=True)
+    sites = country_sites(root)
     server, base = serve(root)
     try:
         for lang in site_languages(root):
             for rel in pages_to_shoot(root, lang):
-                url = f"{base}/{lang}/{rel}"
                 png = shots / f"{lang}-{rel.replace('/', '-').removesuffix('.html')}.png"
-                chromium(binary, url, f"--screenshot={png}", "--window-size=1280,2000")
-                if not png.is_file() or png.stat().st_size < 5000:
-                    errors.append(f"screenshot of {url} missing or blank ({png})")
+                _shoot(binary, f"{base}/{lang}/{rel}", png, "1280,2000", errors)
             dom = chromium(binary, f"{base}/{lang}/{pages_to_shoot(root, lang)[0]}",
                            "--dump-dom").stdout
             if f'lang="{lang}"' not in dom.split(">", 2)[0] + dom[:400]:
                 errors.append(f"{lang}: rendered DOM does not declare lang={lang!r}")
             if "clrisk-language-switcher" not in dom:
                 errors.append(f"{lang}: rendered page has no language switcher")
+            if len(sites) > 1 and "clrisk-country-switcher" not in dom:
+                errors.append(f"{lang}: rendered page has no country switcher")
+        for country, prefix in sites.items():
+            for lang in site_languages(root / prefix if prefix else root):
+                if (root / f"{prefix}{lang}" / LEVEL_MAP_PAGE).is_file():
+                    png = shots / f"map-{country or 'site'}-{lang}.png"
+                    _shoot(binary, f"{base}/{prefix}{lang}/{LEVEL_MAP_PAGE}", png,
+                           "1280,2400", errors)
+        for lang in site_languages(root)[:1]:
+            if (root / lang / WIDE_TABLE_PAGE).is_file():
+                _shoot(binary, f"{base}/{lang}/{WIDE_TABLE_PAGE}",
+                       shots / f"phone-{lang}-{Path(WIDE_TABLE_PAGE).stem}.png", "390,2400",
+                       errors)
     finally:
         server.shutdown()
     return errors
