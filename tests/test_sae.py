@@ -1,0 +1,183 @@
+"""Small-area estimator: recovery on simulated data, intervals, draws, bad input, pipeline.
+
+Statistical checks use fresh simulated populations with a known truth (several seeds, never
+one lucky draw); figures on the committed samples are read from ``run_country`` output."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from clrisk.errors import DataError
+from clrisk.phase1 import sae
+from clrisk.phase1.census_source import resolve_census
+
+ROOT = Path(__file__).resolve().parents[1]
+COVS = ["x1", "x2"]
+BETA = np.array([-1.5, 0.8, -0.6])
+
+
+def simulate(seed: int, T: int = 80, per: int = 400, n_s: int = 30, sigma: float = 0.5
+             ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Census of T territories, survey of n_s children in 3/4 of them, true territory rates."""
+    rng = np.random.default_rng(seed)
+    tid = np.repeat([f"T{t:03d}" for t in range(T)], per)
+    t = np.repeat(np.arange(T), per)
+    x1 = rng.binomial(1, expit(rng.normal(0, 1, T)))[t] * 0 + rng.binomial(1, 0.4, T * per)
+    x2 = rng.normal(rng.normal(0, 0.5, T)[t], 1.0).round(1)
+    u = rng.normal(0, sigma, T)
+    p = expit(BETA[0] + BETA[1] * x1 + BETA[2] * x2 + u[t])
+    census = pd.DataFrame({"territory_id": tid, "x1": x1.astype(float), "x2": x2})
+    truth = pd.Series(p).groupby(t).mean().to_numpy()
+    rows = []
+    for k in range(int(T * 0.75)):
+        idx = rng.choice(np.flatnonzero(t == k), n_s, replace=False)
+        rows.append(idx)
+    idx = np.concatenate(rows)
+    w = rng.uniform(50, 150, len(idx))
+    survey = census.iloc[idx].copy()
+    survey["child_labour"] = (rng.random(len(idx)) < p[idx]).astype(int)
+    survey["weight"] = w
+    return census, survey.reset_index(drop=True), truth
+
+
+def test_fit_recovers_beta_and_sigma_over_replicates():
+    est = []
+    for seed in range(4):
+        _c, survey, _t = simulate(seed)
+        f = sae.fit_mixed_logit(survey, COVS)
+        assert f.converged
+        est.append(np.concatenate([f.beta, [f.sigma]]))
+    mean = np.mean(est, axis=0)
+    assert np.allclose(mean[:3], BETA, atol=0.15), mean
+    assert 0.35 < mean[3] < 0.65, mean
+
+
+def test_ebp_beats_synthetic_and_intervals_cover():
+    cover, err_sae, err_syn = [], [], []
+    for seed in range(10, 14):
+        census, survey, truth = simulate(seed)
+        src = resolve_census(census, COVS)
+        f = sae.fit_mixed_logit(survey, COVS)
+        r = sae.small_area_estimates(f, src)
+        assert np.all(r.ci_low > 0) and np.all(r.ci_high < 1)
+        assert np.all((r.ci_low < r.estimate) & (r.estimate < r.ci_high))
+        cover.append(np.mean((truth >= r.ci_low) & (truth <= r.ci_high)))
+        err_sae.append(np.mean((r.estimate - truth) ** 2))
+        post0 = sae.posterior(f, src.territory_ids)
+        P0, _g = sae.census_curves(src, None, f.beta, np.zeros((len(truth), 1)))
+        err_syn.append(np.mean((P0[:, 0] - truth) ** 2))
+        assert post0.sampled.sum() == 60
+        assert np.all(r.n_surveyed[post0.sampled] == 30)
+    assert 0.88 <= np.mean(cover) <= 0.995, cover
+    assert np.mean(err_sae) < 0.8 * np.mean(err_syn)
+
+
+def test_scaling_changes_the_fit():
+    _c, survey, _t = simulate(3)
+    rng = np.random.default_rng(0)
+    survey["weight"] = rng.lognormal(0, 1.2, len(survey))
+    sig = {s: sae.fit_mixed_logit(survey, COVS, scaling=s).sigma for s in sae.SCALINGS}
+    assert len({round(v, 3) for v in sig.values()}) == 3
+
+
+def test_predictive_draws_and_p_top():
+    census, survey, truth = simulate(21)
+    src = resolve_census(census, COVS)
+    r = sae.small_area_estimates(sae.fit_mixed_logit(survey, COVS), src)
+    d = sae.predictive_draws(r, draws=300, seed=1)
+    assert d.beta.shape == (300, 3) and d.u.shape == (300, len(truth))
+    # draws centre on the estimate and spread like the RMSE
+    assert np.allclose(d.rates.mean(0), r.estimate, atol=0.01)
+    ratio = d.rates.std(0) / r.rmse
+    assert 0.7 < np.median(ratio) < 1.3
+    pt = sae.p_top(d)
+    assert pt.min() >= 0 and pt.max() <= 1
+    assert np.all(pt[r.estimate > np.quantile(r.estimate, 0.95)] > 0.5)
+    again = sae.predictive_draws(r, draws=300, seed=1)
+    assert np.array_equal(again.rates, d.rates)  # seeded
+
+
+def test_bootstrap_agrees_with_analytic():
+    census, survey, _truth = simulate(5, T=40)
+    src = resolve_census(census, COVS)
+    f = sae.fit_mixed_logit(survey, COVS)
+    a = sae.small_area_estimates(f, src)
+    b = sae.small_area_estimates(f, src, mse="bootstrap", bootstrap_B=30, seed=3)
+    ratio = np.sqrt(np.mean(a.rmse ** 2) / np.mean(b.rmse ** 2))
+    assert 0.75 < ratio < 1.33, ratio
+
+
+def test_no_territory_with_two_children_is_a_clear_error():
+    _c, survey, _t = simulate(1)
+    one = survey.groupby("territory_id").head(1)
+    with pytest.raises(DataError, match="more than one surveyed child"):
+        sae.fit_mixed_logit(one, COVS)
+
+
+def test_boundary_without_prior_warns_and_all_ones_territory_is_finite():
+    census, survey, _t = simulate(2, sigma=0.0)
+    first = survey["territory_id"] == survey["territory_id"].iloc[0]
+    survey.loc[first, "child_labour"] = 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f = sae.fit_mixed_logit(survey, COVS, prior=False)
+    r = sae.small_area_estimates(f, resolve_census(census, COVS))
+    assert np.all(np.isfinite(r.estimate)) and np.all(np.isfinite(r.rmse))
+    if f.boundary:
+        assert any(issubclass(w.category, sae.SAEWarning) for w in caught)
+        assert f.sigma2 == 0.0
+
+
+def test_bad_weights_are_a_data_error():
+    _c, survey, _t = simulate(4)
+    survey.loc[3, "weight"] = -1.0
+    with pytest.raises(DataError, match="weight"):
+        sae.fit_mixed_logit(survey, COVS)
+
+
+def test_run_country_table_columns():
+    from clrisk.data import load_country
+    from clrisk.pipeline import run_country
+
+    res = run_country(load_country("chile"), draws=50)
+    t = res.territories
+    for col in ("mean_probability", "ci_low", "ci_high", "p_top", "estimator", "rmse", "cv",
+                "n_surveyed", "synthetic_mean_probability", "synthetic_low_coef_only",
+                "synthetic_high_coef_only", "synthetic_p_top", "high_cv", "uncertain_level"):
+        assert col in t.columns, col
+    assert "se" not in t.columns
+    assert set(t["estimator"]) == {"sae"}
+    assert np.all((t["ci_low"] < t["mean_probability"]) & (t["mean_probability"] < t["ci_high"]))
+
+
+SAMPLE_COUNTRIES = ["argentina", "brazil", "chile", "colombia", "guatemala", "mexico", "peru"]
+
+
+@pytest.mark.slow
+def test_pooled_figures_on_committed_samples():
+    """Issue 12's three figures pooled over the seven survey+census samples (run output)."""
+    from scipy.stats import spearmanr
+
+    from clrisk.data import load_country
+    from clrisk.pipeline import run_country
+
+    cover, rho, top, sel = [], [], 0, 0
+    for c in SAMPLE_COUNTRIES:
+        t = run_country(load_country(c), draws=100).territories
+        truth = json.loads((ROOT / "data_samples" / c / "truth.json").read_text())
+        tp = t["territory_id"].map(truth["territory_probability"]).to_numpy()
+        cover.append(np.mean((tp >= t["ci_low"]) & (tp <= t["ci_high"])))
+        rho.append(spearmanr(t["mean_probability"], tp)[0])
+        s = t["p_top"].to_numpy() >= 0.9
+        top += int((tp[s] > np.quantile(tp, 2 / 3)).sum())
+        sel += int(s.sum())
+    assert 0.85 <= np.mean(cover) <= 0.99, cover
+    assert np.mean(rho) >= 0.88, rho
+    assert sel > 0 and top / sel >= 0.9
