@@ -115,3 +115,41 @@ def test_collect_lists_files_with_their_sha256(tmp_path: Path) -> None:
                                  {"peru": {"p1_03_fit": 12.25, "p1_04_interpret": None}})
     assert "12,2" in status or "12,3" in status
     assert "Python" in status and "pandas" in status
+
+
+SITE = Path(__file__).resolve().parents[1] / "_build" / "html"
+
+
+def _built_download_folders() -> list[Path]:
+    return sorted(p for p in SITE.glob("**/downloads/*") if (p / "SHA256SUMS").is_file())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _built_download_folders(),
+                    reason="no built site with downloads in _build/html (run `make site`)")
+def test_built_downloads_open_and_match_their_hashes() -> None:
+    """Item 5 as judged: every published file matches SHA256SUMS and the run's manifest, the
+    xlsx open with openpyxl and the GeoPackage with geopandas."""
+    import json
+
+    import geopandas
+    import openpyxl
+
+    for folder in _built_download_folders():
+        listed = dict(reversed(line.split("  ", 1))
+                      for line in (folder / "SHA256SUMS").read_text(encoding="utf-8")
+                      .splitlines())
+        assert any(name.startswith("run/territories.") for name in listed), folder
+        for name, digest in listed.items():
+            assert publish.sha256(folder / name) == digest, f"{folder / name} changed"
+        manifest = folder / "run" / "manifest.json"
+        if manifest.is_file():
+            outputs = json.loads(manifest.read_text(encoding="utf-8")).get("outputs", {})
+            for name, digest in outputs.items():
+                if f"run/{name}" in listed:
+                    assert listed[f"run/{name}"] == digest, f"{name}: not the run's file"
+        for name in listed:
+            if name.endswith(".xlsx"):
+                assert openpyxl.load_workbook(folder / name, read_only=True).sheetnames
+            if name.endswith(".gpkg"):
+                assert len(geopandas.read_file(folder / name)) > 0
