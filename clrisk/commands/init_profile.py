@@ -259,6 +259,7 @@ def build_profile_text(survey: dict | None, census: dict | None, geo: dict,
         if not info:
             continue
         L.append(f"  {kind}:")
+        head = len(L)
         L += _columns_comment(info, "    ")
         rename = {}
         roles = info["roles"]
@@ -295,8 +296,8 @@ def build_profile_text(survey: dict | None, census: dict | None, geo: dict,
             L.append(f"    rename:  # {todo}: " + _("national name: canonical name"))
             for src, dst in rename.items():
                 L.append(f"      {src}: {dst}")
-        if len(L) and L[-1] == f"  {kind}:":
-            L.append("    {}")
+        if all(line.lstrip().startswith("#") for line in L[head:]):
+            L.append("    {}")  # only comments under the key would read as null
     return "\n".join(L) + "\n"
 
 

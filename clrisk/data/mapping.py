@@ -199,7 +199,7 @@ def apply_mapping(df: pd.DataFrame, rules: dict[str, Any], path: Path, kind: str
         if kind in ("survey", "census") and col and col != canonical:
             if col in df.columns:
                 renames.setdefault(col, canonical)
-            elif kind == "survey" and canonical not in df.columns:
+            elif kind == "survey":  # named but absent: never fall back silently (issue 14)
                 raise _missing_column(path, f"{profile_where} design.{role}", col, df)
     if kind == "survey" and outcome != OUTCOME:
         if outcome not in df.columns:

@@ -262,7 +262,7 @@ def design(data: Any) -> list[DataError]:
     psu_id = survey[STRATUM].astype(str) + "\x1f" + survey[PSU].astype(str)
     n_psu = psu_id.nunique()
     n_strata = survey[STRATUM].nunique()
-    if n_psu < 2:
+    if survey[PSU].nunique() < 2 and len(survey) > 1:
         errors.append(data_error(path, _(
             "the PSU column holds a single value for every row, so no design-based variance "
             "can be computed"), _("design.psu must name the sampling clusters (primary sampling "
