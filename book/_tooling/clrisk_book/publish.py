@@ -150,7 +150,8 @@ def downloads_page(lang: str, country: str, files: list[Download], depth: int = 
         href = f"{up}downloads/{d.rel}"
         shown = d.rel.split("/", 1)[1]
         lines.append(f'<tr><td><a href="{html.escape(href)}" download><code>'
-                     f"{html.escape(shown)}</code></a></td><td>{_size(d.size, lang)}</td>"
+                     f"{html.escape(shown)}</code></a></td>"
+                     f'<td class="clrisk-size">{_size(d.size, lang)}</td>'
                      f'<td><code class="clrisk-sha">{d.sha256}</code></td></tr>')
     lines += ["</tbody></table></div>", "",
               f'<p><a href="{up}downloads/{country}/SHA256SUMS"><code>SHA256SUMS</code></a></p>',
@@ -221,7 +222,8 @@ def status_page(lang: str, chapters: list[str], countries: list[str],
             else:
                 totals[country] += float(value)
                 cells.append(format_number(float(value), 1, lang))
-        label = titles.get(chapter, chapter)
+        # A {doc} link shows the chapter's title in the site's language (Sphinx translates it).
+        label = titles.get(chapter, f"{{doc}}`../notebooks/{chapter}`")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append(f"| **{_('Total', lang)}** | "
                  + " | ".join(f"**{format_number(t, 1, lang)}**" for t in totals.values())
