@@ -247,7 +247,7 @@ def factor_role(spec: dict[str, Any]) -> str:
 # YAML with line numbers
 # ---------------------------------------------------------------------------------------------
 def _profile_error(file: Path | str, line: int | None, problem: str, fix: str) -> DataError:
-    where = Path(file).name + (f", line {line}" if line else "")
+    where = Path(file).name + (", " + _("line {line}").format(line=line) if line else "")
     return DataError(f"{where}: {problem}. {_('Fix')}: {fix}")
 
 
@@ -403,7 +403,12 @@ def _explain(error: Any, lines: dict[YamlPath, int], file: Path) -> DataError:
             file, line, _("{where} has the wrong number of items ({n})").format(
                 where=where, n=len(value)),
             _("see the profile format in CONTRIBUTING.md; e.g. age_range: [5, 17]"))
-    if v in ("minimum", "maximum"):
+    if v in ("exclusiveMinimum", "exclusiveMaximum") and "cutoffs" in where:
+        return _profile_error(
+            file, line, _("{where} is {value!r}: cut-offs are probabilities between 0 and 1 "
+                          "(percentages?)").format(where=where, value=value),
+            _("write them as proportions, e.g. 0.1 for 10%"))
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return _profile_error(
             file, line, _("{where} is {value!r}, out of the allowed range").format(
                 where=where, value=value),
@@ -484,7 +489,7 @@ def _semantic_checks(data: dict[str, Any], lines: dict[YamlPath, int], file: Pat
                 file, lines.get(("risk_levels",)),
                 _("fixed risk levels need k-1 increasing cutoffs (k={k}, got {cut})").format(
                     k=k, cut=cut),
-                _("e.g. risk_levels: {{method: fixed, k: 3, cutoffs: [0.05, 0.10]}}"))
+                _("e.g. risk_levels: {method: fixed, k: 3, cutoffs: [0.05, 0.10]}"))
     mapping = data.get("mapping") or {}
     for kind, rules in mapping.items():
         for key in ("territory_id", "region_id"):

@@ -190,3 +190,25 @@ T = {
 "ignored explicit argument %r": ("argumento explícito ignorado %r", "argument explicite ignoré %r"),
 "show program's version number and exit": ("muestra la versión del programa y termina", "affiche la version du programme et quitte"),
 }
+T.update({
+"line {line}": ("línea {line}", "ligne {line}"),
+"{where} is {value!r}: cut-offs are probabilities between 0 and 1 (percentages?)":
+ ("{where} es {value!r}: los puntos de corte son probabilidades entre 0 y 1 (¿porcentajes?)",
+  "{where} vaut {value!r} : les seuils sont des probabilités entre 0 et 1 (des pourcentages ?)"),
+"write them as proportions, e.g. 0.1 for 10%": ("escríbalos como proporciones, p. ej. 0.1 para 10 %", "écrivez-les comme proportions, p. ex. 0.1 pour 10 %"),
+"{src}, column '{y}': the outcome is always {v} in the survey, so a logit cannot be estimated. Fix: check the outcome definition and the age filter":
+ ("{src}, columna «{y}»: el resultado vale siempre {v} en la encuesta, así que no se puede estimar un logit. Solución: revise la definición del resultado y el filtro de edad",
+  "{src}, colonne « {y} » : le résultat vaut toujours {v} dans l’enquête, un logit ne peut donc pas être estimé. Correction : vérifiez la définition du résultat et le filtre d’âge"),
+"{src}: covariate(s) {c} take a single value in the survey (no variance), so their effect cannot be estimated. Fix: drop them from the covariate list":
+ ("{src}: la(s) covariable(s) {c} toma(n) un único valor en la encuesta (sin varianza), así que su efecto no se puede estimar. Solución: quítela(s) de la lista de covariables",
+  "{src} : la ou les covariables {c} ne prennent qu’une valeur dans l’enquête (aucune variance), leur effet ne peut donc pas être estimé. Correction : retirez-les de la liste des covariables"),
+"{src}: covariates {c} are collinear (one is an exact linear combination of the others), so their effects are not identified. Fix: drop one of them":
+ ("{src}: las covariables {c} son colineales (una es combinación lineal exacta de las otras), así que sus efectos no están identificados. Solución: quite una de ellas",
+  "{src} : les covariables {c} sont colinéaires (l’une est une combinaison linéaire exacte des autres), leurs effets ne sont donc pas identifiés. Correction : retirez-en une"),
+"{src}: perfect or quasi-complete separation by covariate '{c}': every child with {c} = {v} has {y} = {o}, so its coefficient diverges to infinity. Fix: drop or regroup '{c}', or check how {y} was coded for that group":
+ ("{src}: separación perfecta o casi completa por la covariable «{c}»: todo niño con {c} = {v} tiene {y} = {o}, así que su coeficiente diverge a infinito. Solución: quite o reagrupe «{c}», o revise cómo se codificó {y} en ese grupo",
+  "{src} : séparation parfaite ou quasi complète par la covariable « {c} » : tout enfant avec {c} = {v} a {y} = {o}, son coefficient diverge donc vers l’infini. Correction : retirez ou regroupez « {c} », ou vérifiez comment {y} a été codé pour ce groupe"),
+"{src}: the logit did not converge (fitted probabilities of 0 or 1): perfect or quasi-complete separation, most likely by {c}. Fix: drop or regroup these covariate(s), or check how the outcome was coded":
+ ("{src}: el logit no convergió (probabilidades ajustadas de 0 o 1): separación perfecta o casi completa, probablemente por {c}. Solución: quite o reagrupe esta(s) covariable(s), o revise cómo se codificó el resultado",
+  "{src} : le logit n’a pas convergé (probabilités ajustées de 0 ou 1) : séparation parfaite ou quasi complète, probablement par {c}. Correction : retirez ou regroupez ces covariables, ou vérifiez comment le résultat a été codé"),
+})

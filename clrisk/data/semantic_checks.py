@@ -312,13 +312,49 @@ def model_preflight(data: Any) -> list[DataError]:
                            weight=WEIGHT, strata=STRATUM, psu=PSU,
                            source=Path(str(data.profile.file("survey") or "survey")).name)
     except (DataError, ModelError) as exc:
-        return [exc if isinstance(exc, DataError) else DataError(str(exc))]
+        return [DataError(translate_model_message(str(exc)))]
     except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
         return [DataError(_("{file}: the risk model cannot be estimated on these data "
                             "({problem}). Fix: run 'clrisk check' and correct the values it "
                             "names").format(file=Path(str(data.profile.file("survey"))).name,
                                             problem=exc))]
     return []
+
+
+def _model_patterns() -> list[tuple[str, str]]:
+    """(regex over model.py's English message, translated template) — why here: the model's
+    checks are called, not copied, and their messages reach users through this boundary."""
+    return [
+        (r"^(?P<src>[^:]+), column '(?P<y>[^']+)': the outcome is always (?P<v>[01]) .*$",
+         _("{src}, column '{y}': the outcome is always {v} in the survey, so a logit cannot "
+           "be estimated. Fix: check the outcome definition and the age filter")),
+        (r"^(?P<src>[^:]+): covariate\(s\) (?P<c>.+) take a single value in the survey .*$",
+         _("{src}: covariate(s) {c} take a single value in the survey (no variance), so their "
+           "effect cannot be estimated. Fix: drop them from the covariate list")),
+        (r"^(?P<src>[^:]+): covariates (?P<c>.+) are collinear .*$",
+         _("{src}: covariates {c} are collinear (one is an exact linear combination of the "
+           "others), so their effects are not identified. Fix: drop one of them")),
+        (r"^(?P<src>[^:]+): perfect or quasi-complete separation by covariate '(?P<c>[^']+)': "
+         r"every child with (?P=c) = (?P<v>\S+) has (?P<y>\S+) = (?P<o>\S+), .*$",
+         _("{src}: perfect or quasi-complete separation by covariate '{c}': every child with "
+           "{c} = {v} has {y} = {o}, so its coefficient diverges to infinity. Fix: drop or "
+           "regroup '{c}', or check how {y} was coded for that group")),
+        (r"^(?P<src>[^:]+): the logit did not converge .* most likely by (?P<c>[^.]+)\. .*$",
+         _("{src}: the logit did not converge (fitted probabilities of 0 or 1): perfect or "
+           "quasi-complete separation, most likely by {c}. Fix: drop or regroup these "
+           "covariate(s), or check how the outcome was coded")),
+    ]
+
+
+def translate_model_message(message: str) -> str:
+    """The model pre-flight's message in the current language (unchanged if unknown)."""
+    import re
+
+    for pattern, template in _model_patterns():
+        m = re.match(pattern, message, flags=re.S)
+        if m:
+            return template.format(**m.groupdict())
+    return message
 
 
 def run_checks(data: Any) -> list[DataError]:

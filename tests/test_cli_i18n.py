@@ -1,0 +1,123 @@
+"""Issue 14 class 6 / issue 15: CLI messages fully translated in es/fr — field words ("column",
+"rows", "(and N more)", "Fix"), the model pre-flight's messages and argparse's own texts — and
+global options accepted before or after the sub-command.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from _helpers import folder_digests
+from test_semantic_checks import FAULTS
+
+from clrisk.cli import hoist_global_options, main
+from clrisk.i18n import set_language
+
+ENGLISH = re.compile(r"\b(column|rows?|Fix|and \d+ more|line \d+|the following arguments|"
+                     r"usage|error:|must be|cannot|Everything)\b")
+
+
+@pytest.fixture(scope="module")
+def toy_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from clrisk.data.toy import write_toy_country
+
+    folder = tmp_path_factory.mktemp("toy_i18n") / "toy"
+    write_toy_country(folder)
+    return folder
+
+
+@pytest.fixture
+def toy(toy_template: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "toy"
+    shutil.copytree(toy_template, dst)
+    return dst
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    set_language("en")
+    yield
+    set_language("en")
+
+
+def english_words(text: str) -> list[str]:
+    """English field words left in a message (file, column and code names excepted)."""
+    cleaned = re.sub(r"'[^']*'|«[^»]*»|“[^”]*”|\S+\.(csv|parquet|yaml|geojson)", "", text)
+    return ENGLISH.findall(cleaned)
+
+
+@pytest.mark.parametrize("lang", ["es", "fr"])
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_messages_fully_translated(fault: str, lang: str, toy: Path, tmp_path: Path,
+                                         capsys) -> None:
+    FAULTS[fault][0](toy)
+    before = folder_digests(toy, recursive=True)
+    code = main(["run", "--profile", str(toy / "profile.yaml"), "--out", str(tmp_path / "r"),
+                 "--quiet", "--no-maps", "--lang", lang])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert english_words(err) == [], err
+    assert ("Solución" if lang == "es" else "Correction") in err
+    assert not (tmp_path / "r").exists()
+    assert folder_digests(toy, recursive=True) == before
+
+
+@pytest.mark.parametrize("argv", [
+    ["--lang", "es", "check", "--profile", "{p}"],
+    ["check", "--lang", "es", "--profile", "{p}"],
+    ["check", "--profile", "{p}", "--lang", "es"],
+    ["check", "--profile", "{p}", "--lang=es"],
+])
+def test_lang_before_or_after_the_command(argv: list[str], toy: Path, capsys) -> None:
+    args = [a.format(p=toy / "profile.yaml") for a in argv]
+    assert main(args) == 0
+    assert "Todo está bien" in capsys.readouterr().out
+
+
+def test_hoist_keeps_other_arguments_in_order() -> None:
+    assert hoist_global_options(["run", "--out", "x", "--lang", "fr", "--seed", "3"]) == \
+        ["--lang", "fr", "run", "--out", "x", "--seed", "3"]
+
+
+@pytest.mark.parametrize("lang,words", [("es", ["uso:", "faltan los siguientes argumentos "
+                                                "obligatorios", "--out"]),
+                                        ("fr", ["utilisation :", "erreur", "obligatoires"])])
+def test_argparse_errors_translated(lang: str, words: list[str], toy: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--profile", str(toy / "profile.yaml"), "--lang", lang])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    for w in words:
+        assert w in err, err
+    assert "usage:" not in err and "the following arguments are required" not in err
+
+
+def test_argparse_invalid_choice_translated(capsys) -> None:
+    with pytest.raises(SystemExit):
+        main(["--lang", "es", "frobnicate"])
+    err = capsys.readouterr().err
+    assert "opción no válida" in err and "invalid choice" not in err
+
+
+def test_help_in_french_lists_exit_codes(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--help", "--lang", "fr"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "Codes de sortie" in out and "utilisation :" in out and "options:" in out
+    assert "show this help message" not in out
+
+
+def test_describe_rows_translated() -> None:
+    from clrisk.errors import data_error
+
+    set_language("fr")
+    msg = str(data_error("survey.csv", "valeurs", "corriger", column="age",
+                         rows=range(1, 20)))
+    assert msg == ("survey.csv, colonne « age » : valeurs — lignes 1, 2, 3, 4, 5 (et 14 de plus)"
+                   ". Correction : corriger") or ("colonne « age »" in msg and "lignes 1" in msg
+                                                  and "(et 14 de plus)" in msg
+                                                  and "Correction : corriger" in msg)
