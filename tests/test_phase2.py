@@ -333,7 +333,7 @@ def test_plan_exports(toy, tmp_path):
     md = iv.export_plan(plan, tmp_path / "plan.md").read_text()
     assert "## Action lines" in md and f"{plan.total_cost:,.0f}" in md
     set_language("fr")
-    assert "Lignes d'action" in iv.plan_markdown(plan)
+    assert "Lignes d’action" in iv.plan_markdown(plan)
 
 
 # --- plots, export helpers ----------------------------------------------------------------------

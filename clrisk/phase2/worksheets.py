@@ -9,6 +9,7 @@ read as text (``dtype=str``) so identifiers keep their leading zeros, and are ne
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,80 @@ def read_table(path: str | Path, required: Sequence[str]) -> pd.DataFrame:
         df[col] = df[col].astype(str).str.strip()
     # Spreadsheets leave fully blank lines at the end: drop them.
     blank = (df == "").all(axis=1)
-    return df.loc[~blank].reset_index(drop=True)
+    return translate_free_text(df.loc[~blank].reset_index(drop=True), path)
+
+
+# --- worked examples in the reader's language ------------------------------------------------
+# Why at read time: the sample worksheets are written once (in English, the source language);
+# a Spanish or French edition must show their organisations, roles, action lines, units and
+# indicators in its language, in the tables and in the exported xlsx alike. Only free-text
+# columns are translated, never codes (type, sector, agreement...) that the checks validate, and
+# only phrases the catalogs know: a team's own wording passes through unchanged.
+FREE_TEXT_COLUMNS = ("name", "role", "notes", "action_line", "unit", "indicator", "frequency",
+                     "source", "responsible", "institution")
+TEMPLATES = ("Children at risk from: {label}", "Indicator: {label}", "Government of {label}",
+             "{label} (national)")
+
+
+def _profile_labels(path: str | Path | None, lang: str) -> dict[str, str]:
+    """English label -> ``lang`` label of the covariates and IVTI indicators of the profile in
+    the worksheet's country folder (``<country>/phase2/<file>`` -> ``<country>/profile.yaml``)."""
+    if path is None:
+        return {}
+    profile = Path(path).resolve().parent.parent / "profile.yaml"
+    try:
+        doc = yaml.safe_load(profile.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    specs = list(doc.get("covariates") or []) + list((doc.get("ivti") or {}).get("indicators")
+                                                     or [])
+    out = {}
+    for spec in specs:
+        labels = spec.get("labels") if isinstance(spec, dict) else None
+        if isinstance(labels, dict) and labels.get("en") and labels.get(lang):
+            out[str(labels["en"])] = str(labels[lang])
+    return out
+
+
+def translate_phrase(text: str, lang: str | None = None,
+                     labels: dict[str, str] | None = None) -> str:
+    """``text`` in ``lang`` when the catalogs (or the profile's labels) know it, including the
+    templates of the sample worksheets ("Children at risk from: <label>"); else unchanged."""
+    from clrisk.i18n import get_language, gettext
+
+    lang = lang or get_language()
+    if lang == "en" or not text:
+        return text
+    labels = labels or {}
+    translated = gettext(text, lang)
+    if translated != text:
+        return translated
+    if text in labels:
+        return labels[text]
+    for template in TEMPLATES:
+        pattern = re.escape(template).replace(re.escape("{label}"), "(?P<label>.+)")
+        m = re.fullmatch(pattern, text)
+        if m:
+            inner = m["label"]
+            inner = labels.get(inner) or gettext(inner, lang)
+            return gettext(template, lang).format(label=inner)
+    return text
+
+
+def translate_free_text(df: pd.DataFrame, path: str | Path | None = None,
+                        lang: str | None = None) -> pd.DataFrame:
+    """The worksheet with its free-text columns (:data:`FREE_TEXT_COLUMNS`) translated."""
+    from clrisk.i18n import get_language
+
+    lang = lang or get_language()
+    cols = [c for c in FREE_TEXT_COLUMNS if c in df.columns]
+    if lang == "en" or not cols:
+        return df
+    labels = _profile_labels(path, lang)
+    out = df.copy()
+    for col in cols:
+        out[col] = [translate_phrase(str(v), lang, labels) for v in out[col]]
+    return out
 
 
 def rows_where(mask: Iterable[bool]) -> list[int]:
