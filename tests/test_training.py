@@ -74,7 +74,7 @@ def test_answers_recomputed_from_run_country(td) -> None:
         n_top = int((terr["risk_level"] == k).sum())
         best = terr.sort_values("ivti", ascending=False).iloc[0]
     assert exs["p1-01"].values["n"] == n_top
-    assert exs["p1-01"].answer.startswith(f"{fmt_int(n_top, 'en')} of {len(terr)}")
+    assert exs["p1-01"].answer.startswith(f"{fmt_int(n_top, 'en')} of {fmt_int(len(terr), 'en')}")
     assert exs["p1-02"].values["territory_id"] == str(best["territory_id"])
     assert str(data.territories.set_index("territory_id").loc[best["territory_id"], "name"]) \
         in exs["p1-02"].answer
