@@ -20,6 +20,7 @@ cells' values, for every coefficient draw at once.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from scipy.special import expit
 from clrisk.phase1.terms import design_rows
 
 # Elements (cells x subsets x draws) evaluated at once: bounds the memory of one step.
-CHUNK_ELEMENTS = 4_000_000
+CHUNK_ELEMENTS = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ def counterfactual_rows(X: np.ndarray, specs: Sequence[FactorSpec], moved: Itera
     return Xc
 
 
+@functools.cache
 def shapley_matrix(a: int) -> np.ndarray:
     """W (2^a x a): Shapley value of player i = sum_m v(m) W[m, i] over subsets m (bit masks).
 
@@ -82,6 +84,7 @@ def shapley_matrix(a: int) -> np.ndarray:
         s = np.where(has, size - 1, size)
         w = np.array([fact[x] * fact[a - x - 1] / fact[a] for x in s])
         W[:, i] = np.where(has, w, -w)
+    W.setflags(write=False)
     return W
 
 
@@ -205,61 +208,80 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
     design_cols = {f.name: 1 + list(model.covariates).index(f.name) for f in specs
                    if mode == "direct"}
     p_point = np.empty(n) if on_block is not None else None
+    direct_cols = None
+    if mode == "direct" and set(model.covariates) <= set(raw_names):
+        direct_cols = [list(raw_names).index(c) for c in model.covariates]
     for dtype, cols in parts:
         B = np.ascontiguousarray(Bt[:, cols], dtype=dtype)
         d = B.shape[1]
         step = max(1, CHUNK_ELEMENTS // (d * (k + 1)))
         for s0 in range(0, n, step):
             rows = order[s0:s0 + step]
-            Xr, sr = X[rows], side[rows]
-            Xd = design_rows(model, Xr, raw_names)
-            eta = Xd.astype(dtype, copy=False) @ B
+            Xr = X[rows]
+            if mode == "direct" and direct_cols is not None:
+                Xd = None
+                eta = Xr[:, direct_cols].astype(dtype, copy=False) @ B[1:] + B[0]
+            else:
+                Xd = design_rows(model, Xr, raw_names)
+                eta = Xd.astype(dtype, copy=False) @ B
             if effects is not None:
                 eta += effects[codes[rows], cols].astype(dtype)
             e0 = np.exp(-eta)
-            ej = np.empty((len(rows), k, d), dtype=dtype)
-            for j, f in enumerate(specs):
+
+            def e_of(j: int, a0: int, a1: int, Xr=Xr, Xd=Xd, B=B, dtype=dtype) -> np.ndarray:
+                """exp(−d_j) for rows a0..a1, all on the risk side of factor j."""
+                f = specs[j]
                 if mode == "direct":
-                    dj = np.where(sr[:, j], f.reference - Xr[:, f.column], 0.0).astype(dtype)
-                    ej[:, j, :] = np.exp(-(dj[:, None] * B[design_cols[f.name]][None, :]))
-                else:
-                    Xc = counterfactual_rows(Xr, specs, [j])
-                    diff = (design_rows(model, Xc, raw_names) - Xd).astype(dtype)
-                    ej[:, j, :] = np.exp(-(diff @ B))
+                    dj = (f.reference - Xr[a0:a1, f.column]).astype(dtype)
+                    return np.exp(-(dj[:, None] * B[design_cols[f.name]][None, :]))
+                Xc = counterfactual_rows(Xr[a0:a1], specs, [j])
+                diff = (design_rows(model, Xc, raw_names) - Xd[a0:a1]).astype(dtype)
+                return np.exp(-(diff @ B))
+
             if p_point is not None and cols.start == 0:
                 p_point[rows] = 1.0 / (1.0 + e0[:, 0])
             ss = sig[rows]
             starts = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
             ends = np.r_[starts[1:], len(rows)]
+            # per-child results: base, all moved, k Shapley values, k one-at-a-time
+            R = np.zeros((len(rows), 2 + 2 * k, d), dtype=dtype)
             for a0, a1 in zip(starts, ends, strict=True):
                 members = [j for j in range(k) if (int(ss[a0]) >> j) & 1]
-                _additive_group(e0[a0:a1], ej[a0:a1][:, members, :], codes[rows[a0:a1]],
-                                w[rows[a0:a1]], members, exact, out, cols, T)
+                ej = [e_of(j, a0, a1) for j in members]
+                _additive_group(e0[a0:a1], ej, members, k, exact, R[a0:a1])
+            S = sp.csr_matrix((w[rows].astype(dtype), (codes[rows], np.arange(len(rows)))),
+                              shape=(T, len(rows)))
+            tot = (S @ R.reshape(len(rows), -1)).reshape(T, 2 + 2 * k, d)
+            out.base[:, cols] += tot[:, 0]
+            out.all[:, cols] += tot[:, 1]
+            out.shapley[:, :, cols] += tot[:, 2:2 + k]
+            out.one_at_a_time[:, :, cols] += tot[:, 2 + k:]
     if on_block is not None:
         on_block(codes, X, w, p_point)
 
 
-def _additive_group(e0, ej, c, ww, members, exact, out, cols, T) -> None:
-    """One group of children who can move the factors ``members``: all 2^a subsets."""
-    a, d, n = len(members), e0.shape[1], len(ww)
+def _additive_group(e0, ej, members, k, exact, R) -> None:
+    """One group of children who can move the factors ``members``: all 2^a subsets; writes
+    the children's results into ``R`` (see :func:`_additive_block`)."""
+    a, d, n = len(members), e0.shape[1], e0.shape[0]
     E = np.empty((n, 1 << a, d), dtype=e0.dtype)
     E[:, 0, :] = e0
     for i in range(a):  # subsets with bit i = subsets without it, times e_j
         half = 1 << i
-        np.multiply(E[:, :half, :], ej[:, i, None, :], out=E[:, half:2 * half, :])
-    P = 1.0 / (1.0 + E)
-    S = sp.csr_matrix((ww.astype(e0.dtype), (c, np.arange(n))), shape=(T, n))
-    out.base[:, cols] += S @ P[:, 0, :]
-    out.all[:, cols] += S @ P[:, -1, :]
+        np.multiply(E[:, :half, :], ej[i][:, None, :], out=E[:, half:2 * half, :])
+    P = np.reciprocal(np.add(E, 1.0, out=E), out=E)
+    R[:, 0] = P[:, 0]
+    R[:, 1] = P[:, -1]
     if a == 0:
         return
+    idx = np.asarray(members)
     if exact:
         W = shapley_matrix(a).astype(P.dtype)
-        phi = -np.einsum("nmd,ma->nad", P, W).reshape(n, a * d)
-        out.shapley[:, members, cols] += (S @ phi).reshape(T, a, d)
-    single = [1 << i for i in range(a)]
-    oat = (P[:, :1, :] - P[:, single, :]).reshape(n, a * d)
-    out.one_at_a_time[:, members, cols] += (S @ oat).reshape(T, a, d)
+        if d == 1:
+            R[:, 2 + idx, 0] = -(P[:, :, 0] @ W)
+        else:
+            R[:, 2 + idx] = -np.tensordot(P, W, axes=([1], [0])).transpose(0, 2, 1)
+    R[:, 2 + k + idx] = P[:, :1, :] - P[:, [1 << i for i in range(a)], :]
 
 
 def _group(model, X, codes, w, raw_names, specs, members, Bt, effects, exact, out, p_point,

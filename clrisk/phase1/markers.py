@@ -45,29 +45,31 @@ class MarkerSums:
         self.order: dict[tuple[str, str], float] = {}
 
     def __call__(self, codes: np.ndarray, X: np.ndarray, w: np.ndarray, p: np.ndarray) -> None:
+        wp = w * p
         for m, col in zip(self.markers, self.columns, strict=True):
             x = X[:, col]
             edges = BANDS.get(m)
             if edges is not None:
-                band = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
-                lo = np.asarray(edges)[band]
+                g = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
                 groups = [(float(edges[b]), _label(edges[b], edges[b + 1], b == len(edges) - 2))
                           for b in range(len(edges) - 1)]
-                keys = lo
             else:
-                keys = x
-                groups = [(float(v), f"{v:g}") for v in np.unique(x)]
-            for value, label in groups:
-                sel = keys == value
-                if not sel.any():
+                values, g = np.unique(x, return_inverse=True)
+                groups = [(float(v), f"{v:g}") for v in values]
+            G = len(groups)
+            key = codes * G + g.ravel()  # one bincount per marker, not one per group
+            n_t = np.bincount(key, weights=w, minlength=self.T * G).reshape(self.T, G)
+            e_t = np.bincount(key, weights=wp, minlength=self.T * G).reshape(self.T, G)
+            present = np.bincount(g.ravel(), minlength=G) > 0
+            for b, (value, label) in enumerate(groups):
+                if not present[b]:
                     continue
-                key = (m, label)
-                acc = self.sums.get(key)
+                acc = self.sums.get((m, label))
                 if acc is None:
-                    acc = self.sums[key] = np.zeros((2, self.T))
-                    self.order[key] = value
-                acc[0] += np.bincount(codes[sel], weights=w[sel], minlength=self.T)
-                acc[1] += np.bincount(codes[sel], weights=(w * p)[sel], minlength=self.T)
+                    acc = self.sums[(m, label)] = np.zeros((2, self.T))
+                    self.order[(m, label)] = value
+                acc[0] += n_t[:, b]
+                acc[1] += e_t[:, b]
 
     def table(self, territory_ids: Sequence[str], regions: Mapping[str, str] | None = None
               ) -> pd.DataFrame:
