@@ -22,6 +22,7 @@ from clrisk.phase1.sae import (
     SIGMA_FLOOR,
     MixedLogitFit,
     _interp_logit,
+    _theta,
     census_curves,
     gh,
     optimize_theta,
@@ -37,26 +38,32 @@ def bootstrap_mse(fit: MixedLogitFit, src: CensusSource, *, B: int = 200, seed: 
     d = fit.data
     T = len(src.territory_ids)
     s2 = max(fit.sigma2, SIGMA_FLOOR ** 2)
+    sv2 = fit.sigma2_psu
     x, _lw = gh(CURVE_NODES)
     nodes = np.sqrt(2.0 * s2) * np.broadcast_to(x, (T, CURVE_NODES)).copy()
-    P, G = census_curves(src, fit.model, fit.beta, nodes, at=np.zeros(T))
+    P, G = census_curves(src, fit.model, fit.beta, nodes, at=np.zeros(T), sigma2_psu=sv2)
     pos = src.positions(np.asarray(d["ids"]).astype(str))
     rng = np.random.default_rng([seed, 3])
     p_ = len(fit.beta)
-    theta0 = np.concatenate([fit.beta, [np.log(np.sqrt(s2))]])
+    theta0 = _theta(fit)
     eta0 = d["X"] @ fit.beta
+    C = len(d["tc"])
     acc = np.zeros(T)
     for _b in range(B):
         u = rng.normal(0.0, np.sqrt(s2), T)
         truth = _interp_logit(P, nodes, u[None, :])[0]
         us = np.where(pos >= 0, u[np.clip(pos, 0, None)],
                       rng.normal(0.0, np.sqrt(s2), len(pos)))
-        y = (rng.random(len(eta0)) < 1.0 / (1.0 + np.exp(-(eta0 + us[d["t"]])))).astype(float)
+        vc = rng.normal(0.0, np.sqrt(sv2), C) if d["nested"] else np.zeros(C)
+        lin = eta0 + us[d["t"]] + vc[d["c"]]
+        y = (rng.random(len(eta0)) < 1.0 / (1.0 + np.exp(-lin))).astype(float)
         db = dict(d, y=y)
         res = optimize_theta(db, theta0, fit_nodes, fit.prior, 100)
         beta_b = res.x[:p_]
         sig2_b = float(np.exp(2.0 * res.x[p_]))
-        post = posterior(fit, src.territory_ids, K, d=db, beta=beta_b, sigma2=sig2_b)
+        sv2_b = float(np.exp(2.0 * res.x[p_ + 1])) if d["nested"] else 0.0
+        post = posterior(fit, src.territory_ids, K, d=db, beta=beta_b, sigma2=sig2_b,
+                         sigma2_psu=sv2_b)
         vals = _interp_logit(P, nodes, post.nodes.T)  # K x T
         est = (post.weights * vals.T).sum(1) + G @ (beta_b - fit.beta)
         acc += (est - truth) ** 2
