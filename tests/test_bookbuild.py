@@ -170,7 +170,8 @@ def test_chapter_without_parameters_cell_is_refused(tmp_path: Path) -> None:
 def test_end_to_end_two_languages(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
     build = tmp_path / "build"
-    html = bookbuild.build_book("chile", ["en", "es"], jobs=2, repo=repo, build=build)
+    html = bookbuild.build_book("chile", ["en", "es"], jobs=2, repo=repo, build=build,
+                                countries=["jamaica"])
 
     executed = json.loads((build / "executed" / "es" / "chile" / "notebooks" / "alpha.ipynb")
                           .read_text(encoding="utf-8"))
@@ -212,6 +213,18 @@ def test_end_to_end_two_languages(tmp_path: Path) -> None:
     assert "alpha" in status and "pandas" in status
     dictionary = (html / "es" / "book" / "data_dictionary.html").read_text(encoding="utf-8")
     assert "p_top" in dictionary and "Diccionario de datos" in dictionary
+
+    # Country sites (issue 16 item 5): the second country under html/jamaica/<lang>/, both
+    # linked from the switcher of every page, in the page's language.
+    jm = (html / "jamaica" / "es" / "notebooks" / "alpha.html").read_text(encoding="utf-8")
+    assert "clrisk-country-switcher" in es and "clrisk-country-switcher" in jm
+    assert 'href="../../jamaica/es/notebooks/alpha.html"' in es
+    assert 'href="../../../es/notebooks/alpha.html"' in jm and "jamaica" in jm
+    assert 'href="../../en/notebooks/alpha.html"' in jm  # language switcher stays in Jamaica
+    assert "Perú" not in es and "País" in es
+    sites = json.loads((html / "sites.json").read_text(encoding="utf-8"))
+    assert sites["countries"] == {"chile": "", "jamaica": "jamaica/"}
+    assert (html / "jamaica" / "es" / "downloads" / "jamaica" / "SHA256SUMS").is_file()
 
     # Second run reuses the executed notebooks.
     (build / "html").rename(build / "html-old")
