@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from clrisk.errors import DataError
 from clrisk.i18n import set_language
 from clrisk.phase2 import characterisation as ch
 from clrisk.phase2 import examples, plots, steps
@@ -266,13 +267,49 @@ def test_costs_are_unit_cost_times_beneficiaries(toy):
     lines = plan.action_lines
     np.testing.assert_allclose(lines["cost"], lines["unit_cost"] * lines["beneficiaries"])
     assert plan.total_cost == pytest.approx(lines["cost"].sum())
-    # poverty in T1: unmet 55 children, one action line -> 55 beneficiaries from the model
+    # beneficiaries are counted in each line's own unit: the need in children converted with
+    # the stated children per unit, minus the existing supply, shared among the factor's lines
+    # of the same kind of unit
     pov = lines[lines["factor"] == "poverty"].iloc[0]
-    assert pov["beneficiaries"] == 55 and pov["beneficiaries_source"] == "model"
-    # school attendance: 45 unmet, two lines share it -> ceil(22.5) = 23 each
-    school = lines[lines["factor"] == "school_attendance"]
-    assert school["beneficiaries"].tolist() == [23, 23]
+    assert pov["unit_kind"] == "household" and pov["children_per_unit"] == 1.8
+    assert pov["beneficiaries"] == np.ceil(max(pov["need_children"] / 1.8 - pov["supply"], 0))
+    assert pov["beneficiaries_source"] == "model"
+    # school attendance: a per-child line and a per-household line, each sized to the need
+    school = lines[lines["factor"] == "school_attendance"].set_index("unit_kind")
+    need = school["need_children"].iloc[0]
+    assert school.loc["child", "beneficiaries"] == np.ceil(max(need - school.loc[
+        "child", "supply"], 0))
+    assert school.loc["household", "beneficiaries"] == np.ceil(max(need / 1.8 - school.loc[
+        "household", "supply"], 0))
+    assert (lines.loc[lines["in_territory"], "beneficiaries"] > 0).all()
     assert lines["priority"].is_monotonic_increasing
+
+
+def test_units_follow_the_action_and_markers_are_refused(tmp_path):
+    """An adults' programme is sized in adults from the children on the risk side, never
+    covered by a children's service counted in children; a marker cannot be planned."""
+    cov = pd.DataFrame({"factor": ["head_schooling"], "label": ["Head's schooling"],
+                        "rank": [1], "share": [1.0], "children": [12.0], "capacity": [0.0],
+                        "unmet": [12.0]})
+    actions = pd.DataFrame({"factor": ["head_schooling", "head_schooling"],
+                            "action_line": ["Adult literacy", "Visits"],
+                            "sector": ["education", "labour"], "institution": ["", ""],
+                            "unit_cost": [100.0, 10.0], "unit": ["adult per year",
+                                                                 "workplace visited"],
+                            "beneficiaries": [np.nan, np.nan], "priority": [np.nan, np.nan],
+                            "children_per_unit": [np.nan, 4.0]})
+    costed = iv.cost_action_lines(actions, cov, need={"head_schooling": 360.0},
+                                  roles={"head_schooling": "protective"}).set_index("unit_kind")
+    assert costed.loc["adult", "beneficiaries"] == 200  # 360 children / 1.8 per adult
+    assert costed.loc["workplace", "beneficiaries"] == 90  # stated: 4 children per workplace
+    obj = iv.objectives("Town", costed.reset_index(), 50.0)
+    assert "Extend coverage of: Head's schooling" in obj.iloc[1, 1]
+    assert "gain from full coverage" in obj.iloc[1, 1]
+    bad = tmp_path / "action_lines.csv"
+    bad.write_text("factor,action_line,sector,institution,unit_cost,unit,beneficiaries\n"
+                   "indigenous,Outreach,social_protection,City,10,household,\n")
+    with pytest.raises(DataError, match="'indigenous' is a marker"):
+        iv.read_action_lines(bad, ["poverty", "head_schooling"])
 
 
 def test_team_beneficiaries_and_priority_override():

@@ -22,14 +22,15 @@ MARKER_COLUMNS = ["level", REGION_ID, "marker", "group", "children", "expected_c
 # Bands for non-binary markers: [lower, upper) edges; the label says the range in years or
 # persons. Age bands follow the ILO's (5–11, 12–14, 15–17).
 BANDS: dict[str, list[float]] = {
-    "age": [0, 12, 15, 99],
+    "age": [5, 12, 15, 18],
     "household_size": [0, 5, 7, 999],
     "n_children": [0, 3, 5, 999],
 }
 
 
 def _label(lo: float, hi: float, top: bool) -> str:
-    return f"{lo:g}+" if top else f"{lo:g}–{hi - 1:g}"
+    """``5–11`` for the band [5, 12); ``7+`` for an open top band (edge ≥ 99)."""
+    return f"{lo:g}+" if top and hi >= 99 else f"{lo:g}–{hi - 1:g}"
 
 
 class MarkerSums:

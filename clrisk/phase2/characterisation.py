@@ -156,9 +156,57 @@ def comparison(risk: pd.DataFrame, territory_id: str) -> pd.DataFrame:
 
 
 def top_factors(factors: pd.DataFrame, territory_id: str, n: int = 5) -> pd.DataFrame:
-    """The territory's ``n`` highest-ranked factors (instrument 2)."""
+    """The territory's ``n`` highest-ranked modifiable factors (instrument 2).
+
+    Markers (sex, age, ethnicity, rurality, female headship) are never returned: they describe
+    who is at risk (:func:`who_is_at_risk`), not a risk a programme reduces."""
+    from clrisk.schema import NON_MODIFIABLE
+
     sel = factors[factors["territory_id"].astype(str) == str(territory_id)]
-    return sel.sort_values("rank").head(n).reset_index(drop=True)
+    if "kind" in sel.columns:
+        sel = sel[sel["kind"] == "modifiable"]
+    if "role" in sel.columns:  # risk model: covariates; IVTI indicators are never markers
+        sel = sel[~sel["factor"].isin(NON_MODIFIABLE)]
+    sort = ["rank", "delta_pp"] if "delta_pp" in sel.columns else ["rank"]
+    return sel.sort_values(sort, ascending=[True, False][:len(sort)]).head(n).reset_index(
+        drop=True)
+
+
+def split_by_role(factors: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(risk factors, protective factors). A risk factor's reference lowers risk (e.g. no
+    poverty); a protective factor's reference is full coverage (e.g. every household in a
+    social programme), whose gain is reported as "gain from full coverage". Without the
+    ``role`` column (IVTI indicators) every row is returned as the first table."""
+    if "role" not in factors.columns:
+        return factors, factors.iloc[0:0]
+    prot = factors["role"] == "protective"
+    return factors[~prot].reset_index(drop=True), factors[prot].reset_index(drop=True)
+
+
+def who_is_at_risk(markers: pd.DataFrame | None, region_id: str) -> pd.DataFrame:
+    """Markers of the territory's region next to the country: for each marker group, the
+    predicted rate of child labour and the group's share of the expected children.
+
+    Why region and country, not the territory: markers.csv is computed per region (the survey
+    domain); it says who is at risk, which is what the target group needs, not a ranking."""
+    cols = [_("Characteristic"), _("Group"), _("Rate in the region (%)"),
+            _("Rate in the country (%)"), _("Share of expected children, region (%)")]
+    if markers is None or markers.empty:
+        return pd.DataFrame(columns=cols)
+    nat = markers[markers["level"] == "national"]
+    reg = markers[(markers["level"] == "region")
+                  & (markers["region_id"].astype(str) == str(region_id))]
+    m = nat.merge(reg, on=["marker", "group"], how="left", suffixes=("_nat", "_reg"))
+    label = m["label_nat"] if "label_nat" in m.columns else m["marker"]
+    return pd.DataFrame({
+        cols[0]: label, cols[1]: m["group"].map(_group_label),
+        cols[2]: (100 * m["rate_reg"]).round(1), cols[3]: (100 * m["rate_nat"]).round(1),
+        cols[4]: (100 * m["share_of_expected_reg"]).round(1)})
+
+
+def _group_label(group: Any) -> str:
+    """``1``/``0`` of a yes–no marker as yes/no; ranges (``5–11``) as they are."""
+    return {"1": _("yes"), "0": _("no")}.get(str(group), str(group))
 
 
 def facts_table(facts: Mapping[str, Any]) -> pd.DataFrame:
@@ -195,9 +243,9 @@ def facts_table(facts: Mapping[str, Any]) -> pd.DataFrame:
 
 def profile_markdown(facts: Mapping[str, Any], comp: pd.DataFrame, factors: pd.DataFrame,
                      definitions: Mapping[str, Any], micro_areas: str | None,
-                     synthetic: bool = True) -> str:
-    """The printable profile as MyST/markdown (sections: key figures, comparison, factors,
-    definitions, micro-areas)."""
+                     synthetic: bool = True, markers: pd.DataFrame | None = None) -> str:
+    """The printable profile as MyST/markdown (sections: key figures, comparison, risk
+    factors, protective factors, who is at risk, definitions, micro-areas)."""
     from clrisk.phase2.export import localised as local_numbers
     from clrisk.phase2.export import markdown_table
 
@@ -208,8 +256,29 @@ def profile_markdown(facts: Mapping[str, Any], comp: pd.DataFrame, factors: pd.D
     lines += [f"### {_('Key figures')}", "", markdown_table(facts_table(facts)), ""]
     lines += [f"### {_('Comparison with the region and the country')}", "",
               markdown_table(local_numbers(comparison_table(comp, model))), ""]
-    lines += [f"### {_('Main risk factors')}", "",
-              markdown_table(local_numbers(factor_table(factors, model))), ""]
+    if model:
+        risk_f, prot_f = split_by_role(factors)
+        lines += [f"### {_('Risk factors to reduce')}", "",
+                  _("Each weight is the factor's part of the fall in the probability of child "
+                    "labour if every modifiable factor were at its protective reference; the "
+                    "weights add up to that joint effect. Children represented = children in "
+                    "the territory × weight. Factors with the same rank cannot be told apart "
+                    "(their 95% intervals overlap too much)."), ""]
+        lines += ([markdown_table(local_numbers(factor_table(risk_f, model)))] if len(risk_f)
+                  else [_("No risk factor has a positive weight here.")]) + [""]
+        lines += [f"### {_('Protective factors: gain from full coverage')}", ""]
+        lines += ([markdown_table(local_numbers(factor_table(prot_f, model)))] if len(prot_f)
+                  else [_("No protective factor has a positive weight here.")]) + [""]
+        lines += [f"### {_('Who is at risk')}", "",
+                  _("Characteristics such as sex, age, ethnicity, rurality or female headship "
+                    "are markers: they say who is at risk, so that services reach them; they "
+                    "are never a risk to reduce, a plan objective or a monitoring target."), ""]
+        who = who_is_at_risk(markers, str(facts.get("region_id", "")))
+        if len(who):
+            lines += [markdown_table(local_numbers(who)), ""]
+    else:
+        lines += [f"### {_('Indicators that weigh most in the index')}", "",
+                  markdown_table(local_numbers(factor_table(factors, model))), ""]
     lines += [f"### {_('Local definition of child labour')}", ""]
     for key, title in (("legal_definition", _("Legal definition")),
                        ("operational_definition", _("Operational definition")),
@@ -291,12 +360,27 @@ def comparison_table(comp: pd.DataFrame, model: bool = True) -> pd.DataFrame:
 
 
 def factor_table(factors: pd.DataFrame, model: bool = True) -> pd.DataFrame:
+    """Display table of ranked factors; with instrument 2's columns: reference, weight with
+    its 95% interval, children represented, P(ranked first); ties marked."""
+    from clrisk.i18n import format_number as num
     from clrisk.phase2.liaison import sector_label
 
-    out = pd.DataFrame({_("Rank"): factors["rank"], _("Factor"): factors["label"],
+    rank = factors["rank"]
+    if "tie" in factors.columns:
+        rank = [_("{rank} (tie)").format(rank=int(r)) if t else str(int(r))
+                for r, t in zip(factors["rank"], factors["tie"].astype(bool), strict=True)]
+    out = pd.DataFrame({_("Rank"): rank, _("Factor"): factors["label"],
                         _("Sector"): factors["sector"].map(sector_label)})
+    if model and "reference" in factors.columns:
+        out[_("Protective reference")] = [num(float(v), 0 if float(v).is_integer() else 1)
+                                          for v in factors["reference"]]
     if model:
-        out[_("Reduction (percentage points)")] = factors["delta_pp"].round(2)
-        out[_("Children attributable")] = factors["children"].round(0)
+        out[_("Weight (percentage points)")] = factors["delta_pp"].round(2)
+        if "ci_low_pp" in factors.columns:
+            out[_("95% interval")] = [f"{num(lo, 2)} – {num(hi, 2)}" for lo, hi in zip(
+                factors["ci_low_pp"], factors["ci_high_pp"], strict=True)]
+        out[_("Children represented")] = factors["children"].round(0)
+        if "p_rank1" in factors.columns:
+            out[_("Probability of ranking first (%)")] = (100 * factors["p_rank1"]).round(0)
     out[_("Share (%)")] = (100 * factors["share"]).round(1)
     return out

@@ -26,6 +26,10 @@ RISK_COLUMNS = ("territory_id", "name", "region_id", "region_name", "children", 
                 "ci_high", "expected_children", "risk_level", "risk_label", "p_top")
 FACTOR_COLUMNS = ("territory_id", "factor", "label", "sector", "delta_pp", "children", "share",
                   "rank")
+# Instrument 2 (issue 13) columns carried when present: direction, reference, interval,
+# P(rank 1), ties and the children on the risk side (who an action must reach).
+FACTOR_EXTRA = ("role", "reference", "ci_low_pp", "ci_high_pp", "p_rank1", "tie",
+                "children_moved", "method")
 # IVTI dimensions -> the sector that acts on them (demography has none).
 DIMENSION_SECTORS = {"education": "education", "poverty": "social_protection",
                      "social_protection": "social_protection", "labour": "labour",
@@ -43,6 +47,7 @@ class RiskInputs:
     services: pd.DataFrame | None
     synthetic: bool = True
     census_columns: tuple[str, ...] = ()
+    markers: pd.DataFrame | None = None  # who is at risk (markers.csv), risk model only
 
     @property
     def k(self) -> int:
@@ -78,12 +83,21 @@ def finish_factors(frame: pd.DataFrame) -> pd.DataFrame:
         if col not in out.columns:
             out[col] = np.nan
     out["territory_id"] = out["territory_id"].astype(str)
+    if "kind" in out.columns:  # instrument 2: markers are never ranked or planned
+        out = out[out["kind"] == "modifiable"]
     out = out[out["delta_pp"] > 0].copy()
-    total = out.groupby("territory_id")["delta_pp"].transform("sum")
-    out["share"] = out["delta_pp"] / total
-    out["rank"] = (out.groupby("territory_id")["delta_pp"]
-                   .rank(ascending=False, method="first").astype(int))
-    return (out[list(FACTOR_COLUMNS)].sort_values(["territory_id", "rank"])
+    extra = [c for c in FACTOR_EXTRA if c in out.columns]
+    if "tie" in out.columns:
+        # additive Shapley weights: keep their shares of the joint effect and their ranks
+        # (ties stay ties; the order within a tie follows the weight, never the name)
+        out["rank"] = (out.groupby("territory_id")["rank"].rank(method="min").astype(int))
+    else:
+        total = out.groupby("territory_id")["delta_pp"].transform("sum")
+        out["share"] = out["delta_pp"] / total
+        out["rank"] = (out.groupby("territory_id")["delta_pp"]
+                       .rank(ascending=False, method="first").astype(int))
+    return (out[list(FACTOR_COLUMNS) + extra]
+            .sort_values(["territory_id", "rank", "delta_pp"], ascending=[True, True, False])
             .reset_index(drop=True))
 
 
@@ -146,7 +160,17 @@ def _from_model(data: Any, result: Any) -> RiskInputs:
     ccols = (tuple(census.columns) if isinstance(census, pd.DataFrame)
              else _parquet_columns(census))
     return RiskInputs("risk_model", finish_risk(risk, "risk_model", k), finish_factors(fw),
-                      data.territories, data.services, bool(prof.synthetic), ccols)
+                      data.territories, data.services, bool(prof.synthetic), ccols,
+                      _marker_table(getattr(result, "markers", None), prof))
+
+
+def _marker_table(markers: pd.DataFrame | None, prof: Any) -> pd.DataFrame | None:
+    """markers.csv with translated marker labels (``label``), or None."""
+    if markers is None:
+        return None
+    out = markers.copy()
+    out["label"] = out["marker"].map(_labels(prof, sorted(out["marker"].unique())))
+    return out
 
 
 def _parquet_columns(path: Any) -> tuple[str, ...]:

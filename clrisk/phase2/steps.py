@@ -152,6 +152,17 @@ class Characterisation:
     definitions: dict[str, Any]
     micro_areas: str | None
     markdown: str
+    who_is_at_risk: pd.DataFrame | None = None  # markers of the region (never ranked)
+
+    @property
+    def risk_factors(self) -> pd.DataFrame:
+        """Top factors whose reference lowers risk (e.g. poverty)."""
+        return ch.split_by_role(self.factors)[0]
+
+    @property
+    def protective_factors(self) -> pd.DataFrame:
+        """Top factors whose full coverage lowers risk (e.g. health insurance)."""
+        return ch.split_by_role(self.factors)[1]
 
 
 def characterisation(country: Country, territory_id: str, n_factors: int = 5
@@ -163,8 +174,11 @@ def characterisation(country: Country, territory_id: str, n_factors: int = 5
     top = ch.top_factors(inp.factors, territory_id, n_factors)
     defs = ch.read_definitions(country.folder / ws.LOCAL_DEFINITIONS)
     micro = ch.micro_area_column(inp.census_columns)
-    md = ch.profile_markdown(facts, comp, top, defs, micro, synthetic=inp.synthetic)
-    return Characterisation(facts, comp, top, defs, micro, md)
+    markers = getattr(inp, "markers", None)
+    md = ch.profile_markdown(facts, comp, top, defs, micro, synthetic=inp.synthetic,
+                             markers=markers)
+    return Characterisation(facts, comp, top, defs, micro, md,
+                            ch.who_is_at_risk(markers, str(facts.get("region_id", ""))))
 
 
 @dataclass
@@ -242,5 +256,9 @@ def intervention(country: Country, territory_id: str, smap: ServiceMap | None = 
     actions = iv.read_action_lines(country.folder / ws.ACTION_LINES, known)
     mon = iv.read_monitoring(country.folder / ws.MONITORING, known)
     facts = ch.territory_facts(inp.risk, territory_id)
+    fac = inp.factors[inp.factors["territory_id"] == str(territory_id)]
+    need = (dict(zip(fac["factor"], fac["children_moved"], strict=True))
+            if "children_moved" in fac.columns else None)
+    roles = dict(zip(fac["factor"], fac["role"], strict=True)) if "role" in fac.columns else None
     return iv.design_intervention(actions, smap.coverage, mon, facts,
-                                  baselines(country, territory_id))
+                                  baselines(country, territory_id), need, roles)
