@@ -139,3 +139,20 @@ def test_built_sites_pass_the_language_check() -> None:
     assert checked > 0
     assert not findings, (f"{len(findings)} finding(s), see _build/language_check.txt:\n"
                           + "\n".join(map(str, findings[:20])))
+
+
+def test_english_worksheet_cells_are_found(site: Path) -> None:
+    import openpyxl
+
+    folder = site / "es" / "downloads" / "peru" / "phase2"
+    folder.mkdir(parents=True)
+    book = openpyxl.Workbook()
+    book.active.title = "Actores"
+    book.active["A1"] = "Organización"
+    book.active["A2"] = "Ministry of Labour"
+    book.active["B2"] = "Nueva Ranqueguaal"
+    book.save(folder / "stakeholders.xlsx")
+    findings, _checked = langcheck.check_site(site)
+    assert [str(f) for f in findings] == [
+        "es/downloads/peru/phase2/stakeholders.xlsx: [english-words] <xlsx Actores!A2> "
+        "Ministry of Labour (of)"]

@@ -16,6 +16,9 @@ article of every page — and compares it with the English page of the same site
     typographic quotes: a closing quote used as an apostrophe (``l”éducation``), a straight
     double quote in prose, a guillemet turned the wrong way, and in French « » without a
     non-breaking space inside.
+``english-words`` also covers the text cells of the es/fr worksheets (xlsx) on the downloads
+pages.
+
 ``alt-text``
     an image whose alt text is its file name instead of words saying what it shows (every
     language).
@@ -196,6 +199,32 @@ def check_alt_texts(rel: str, html: str, lang: str) -> list[Finding]:
             for alt in sorted(set(alts)) if not alt.strip() or IMAGE_FILE.search(alt.strip())]
 
 
+def check_workbook(path: Path, page: str) -> list[Finding]:
+    """English function words in the text cells of a published es/fr worksheet (xlsx)."""
+    import openpyxl
+
+    found: list[Finding] = []
+    seen: set[str] = set()
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    value = cell.value
+                    if not isinstance(value, str) or value in seen:
+                        continue
+                    english = english_words(value)
+                    if english:
+                        seen.add(value)
+                        where = f"{sheet.title}!{getattr(cell, 'coordinate', '')}"
+                        found.append(Finding(page, "english-words",
+                                             f"{value} ({', '.join(sorted(set(english)))})",
+                                             f"xlsx {where}"))
+    finally:
+        book.close()
+    return found
+
+
 def _pages(site: Path) -> list[str]:
     skip = ("_static", "_sources", "_images", "downloads")
     return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
@@ -233,6 +262,10 @@ def check_site(root: Path, languages: tuple[str, ...] = TRANSLATED) -> tuple[lis
                 findings += [Finding(f"{prefix}{f.page}", f.kind, f.text, f.where)
                              for f in check_page(rel, html, english_html, lang)]
                 checked += 1
+            if lang != "en":
+                for xlsx in sorted((site / "downloads").rglob("*.xlsx")):
+                    rel = xlsx.relative_to(site).as_posix()
+                    findings += check_workbook(xlsx, f"{prefix}{lang}/{rel}")
     return findings, checked
 
 
