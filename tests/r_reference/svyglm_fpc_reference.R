@@ -59,6 +59,27 @@ one <- function(label, f, des_fun, psu, fpc) {
                      se = unname(SE(dom))))
 }
 
+# survey side of the harmonisation check: covariate means and SEs, national and by region
+covmeans <- function(f, fpc) {
+  d <- rd(f)
+  des <- if (is.null(fpc)) {
+    svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, nest = TRUE, data = d)
+  } else {
+    svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, nest = TRUE, data = d,
+              fpc = as.formula(paste0("~", fpc)))
+  }
+  cf <- ~age + female + poverty + head_schooling + rural
+  m <- svymean(cf, des, deff = TRUE)
+  by <- svyby(cf, ~region_id, des, svymean)
+  list(file = f, fpc = fpc, mean = as.list(coef(m)), se = as.list(SE(m)),
+       deff = as.list(deff(m)),
+       region_id = as.character(by$region_id),
+       region_mean = lapply(c("age", "female", "poverty", "head_schooling", "rural"),
+                            function(v) by[[v]]),
+       region_se = lapply(c("age", "female", "poverty", "head_schooling", "rural"),
+                          function(v) by[[paste0("se.", v)]]))
+}
+
 res <- list(
   R_version = R.version.string,
   survey_version = as.character(packageVersion("survey")),
@@ -77,7 +98,9 @@ res <- list(
     zero_df = one("zero_df", "design_df0.csv", function(d)
       svydesign(ids = ~psu, strata = ~stratum, weights = ~weight, nest = TRUE, data = d),
       "psu", NULL)
-  )
+  ),
+  means = list(plain = covmeans("design_fpc.csv", NULL),
+               fpc = covmeans("design_fpc.csv", "fpc_psu"))
 )
 writeLines(toJSON(res, digits = I(17), auto_unbox = TRUE, pretty = TRUE, na = "string",
                   null = "null"),
