@@ -256,7 +256,7 @@ def chromium(binary: str, url: str, *extra: str, timeout: int = 90) -> subproces
 
 
 LEVEL_MAP_PAGE = "notebooks/p1_06_levels_maps.html"
-WIDE_TABLE_PAGE = "notebooks/p2_05_intervention.html"
+WIDE_TABLE_PAGES = ("notebooks/p2_05_intervention.html", "notebooks/p2_04_services.html")
 
 
 def _shoot(binary: str, url: str, png: Path, size: str, errors: list[str]) -> None:
@@ -292,10 +292,10 @@ def browse(root: Path, shots: Path, binary: str) -> list[str]:
                     _shoot(binary, f"{base}/{prefix}{lang}/{LEVEL_MAP_PAGE}", png,
                            "1280,2400", errors)
         for lang in site_languages(root)[:1]:
-            if (root / lang / WIDE_TABLE_PAGE).is_file():
-                _shoot(binary, f"{base}/{lang}/{WIDE_TABLE_PAGE}",
-                       shots / f"phone-{lang}-{Path(WIDE_TABLE_PAGE).stem}.png", "390,2400",
-                       errors)
+            wide = next((p for p in WIDE_TABLE_PAGES if (root / lang / p).is_file()), None)
+            if wide:
+                _shoot(binary, f"{base}/{lang}/{wide}",
+                       shots / f"phone-{lang}-{Path(wide).stem}.png", "390,2400", errors)
     finally:
         server.shutdown()
     return errors
