@@ -171,10 +171,26 @@ def test_draws_with_territory_effects(census):
     T = census["territory_id"].nunique()
     B = m.draw_coefficients(10, 1)
     u = np.zeros((10, T))
-    a = instrument2(m, census, factors=FACTORS, roles=ROLES, draws={"beta": B, "u": u})
-    b = instrument2(m, census, factors=FACTORS, roles=ROLES, draws={"beta": B, "u": u + 1.0})
+    zero = np.zeros(T)
+    a = instrument2(m, census, factors=FACTORS, roles=ROLES,
+                    draws={"beta": B, "u": u, "u_hat": zero})
+    b = instrument2(m, census, factors=FACTORS, roles=ROLES,
+                    draws={"beta": B, "u": u + 1.0, "u_hat": zero})
     assert np.allclose(a.factor_weights["delta_pp"], b.factor_weights["delta_pp"])
     assert not np.allclose(a.factor_weights["ci_low_pp"], b.factor_weights["ci_low_pp"])
+    # without u_hat the point estimate is centred on the effect draws (here: +1 everywhere)
+    c = instrument2(m, census, factors=FACTORS, roles=ROLES, draws={"beta": B, "u": u + 1.0})
+    d = instrument2(m, census.assign(), factors=FACTORS, roles=ROLES,
+                    draws={"beta": B, "u": u + 1.0, "u_hat": zero + 1.0})
+    assert np.allclose(c.factor_weights["delta_pp"], d.factor_weights["delta_pp"])
+    # effect draws named by territory are aligned to the census's territories
+    ids = np.array(sorted(census["territory_id"].unique()))
+    shifted = SimpleNamespace(beta=B, u=np.tile(np.arange(T, dtype=float), (10, 1))[:, ::-1],
+                              territory_ids=ids[::-1])
+    e = instrument2(m, census, factors=FACTORS, roles=ROLES, draws=shifted)
+    f = instrument2(m, census, factors=FACTORS, roles=ROLES,
+                    draws={"beta": B, "u": np.tile(np.arange(T, dtype=float), (10, 1))})
+    assert np.allclose(e.factor_weights["delta_pp"], f.factor_weights["delta_pp"])
 
 
 def test_one_at_a_time_is_labelled_and_not_additive(census):

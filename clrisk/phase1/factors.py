@@ -226,6 +226,10 @@ def national_factor_ranking(weights: pd.DataFrame) -> pd.DataFrame:
 # =============================================================================================
 EXACT_LIMIT = 12
 PERMUTATIONS = 64
+# cells x draws evaluated for the intervals: beyond this (a 10-million-row census that does
+# not collapse, with 200 draws) the intervals use the first draws only, with a note.
+MAX_DRAW_CELLS = 300_000_000
+MIN_DRAWS = 40
 METHODS = ("shapley", "one_at_a_time")
 WEIGHT_COLUMNS = [TERRITORY_ID, "factor", "kind", "role", "sector", "reference", "method",
                   "territory_children", "mean_probability", "delta_pp", "children", "share",
@@ -294,13 +298,16 @@ def factor_specs(model: Any, raw_names: Sequence[str], profile: Any = None,
     return specs
 
 
-def _coefficients(model: Any, draws: Any, n_draws: int, seed: int, n_territories: int
+def _coefficients(model: Any, draws: Any, n_draws: int, seed: int, tids: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray | None]:
     """(coefs (D+1, p) with row 0 = β̂, effects (T, D+1) or None) in design order.
 
     ``draws``: None (β drawn from N(β̂, V) with ``seed``), an array (D, p) of β draws in
     design order, or an object/dict with ``beta`` and optional ``u`` (D, T) territory effects
-    and ``u_hat`` (T,) (the draws P(top) uses)."""
+    and ``u_hat`` (T,) (the draws P(top) uses; with ``territory_ids`` the effects are aligned
+    to the census's territories). Without ``u_hat`` the point estimate uses the mean of the
+    effect draws, so the intervals are centred on it."""
+    n_territories = len(tids)
     covs, beta, _V = model_arrays(model)
     names = ["const", *covs]
     u = u_hat = None
@@ -313,6 +320,11 @@ def _coefficients(model: Any, draws: Any, n_draws: int, seed: int, n_territories
             B, u, u_hat = draws.get("beta"), draws.get("u"), draws.get("u_hat")
         elif hasattr(draws, "beta"):
             B, u, u_hat = draws.beta, getattr(draws, "u", None), getattr(draws, "u_hat", None)
+            order = getattr(draws, "territory_ids", None)
+            if u is not None and order is not None:
+                pos = {str(t): i for i, t in enumerate(order)}
+                idx = np.array([pos.get(str(t), -1) for t in tids])
+                u = np.where(idx >= 0, np.asarray(u)[:, np.clip(idx, 0, None)], 0.0)
         else:
             B = draws
         if isinstance(B, pd.DataFrame):
@@ -327,7 +339,7 @@ def _coefficients(model: Any, draws: Any, n_draws: int, seed: int, n_territories
         if u.shape != (B.shape[0], n_territories):
             raise ValueError(f"territory effects must be (D, T) = ({B.shape[0]}, "
                              f"{n_territories}), got {u.shape}")
-        u0 = np.zeros(n_territories) if u_hat is None else np.asarray(u_hat, dtype=np.float64)
+        u0 = u.mean(axis=0) if u_hat is None else np.asarray(u_hat, dtype=np.float64)
         effects = np.column_stack([u0, u.T])
     return coefs, effects
 
@@ -413,9 +425,17 @@ def instrument2(model: Any, source: Any, profile: Any = None, *, draws: Any = No
     markers = [m for m in markers if m not in {f.name for f in specs}]
     tids = np.asarray(src.territory_ids).astype(str)
     T, k = len(tids), len(specs)
-    coefs, effects = _coefficients(model, draws, n_draws, seed, T)
+    coefs, effects = _coefficients(model, draws, n_draws, seed, tids)
     msum = MarkerSums(markers, raw_names, T)
     notes: list[str] = []
+    n_d = coefs.shape[0] - 1
+    keep = max(MIN_DRAWS, MAX_DRAW_CELLS // max(1, int(getattr(src, "n_cells", 1))))
+    if n_d > keep:
+        notes.append(_("The intervals of the factor weights use {d} of the {n} draws: the "
+                       "census has {c:,} cells, and each draw costs one pass over them."
+                       ).format(d=keep, n=n_d, c=int(src.n_cells)))
+        coefs = coefs[:keep + 1]
+        effects = effects[:, :keep + 1] if effects is not None else None
     if k > exact_limit and method == "shapley":
         note = _("{k} modifiable factors: exact Shapley values need 2^{k} = {n:,} "
                  "counterfactuals per group of children (doubling with every factor); above "
