@@ -212,3 +212,11 @@ T.update({
  ("{src}: el logit no convergió (probabilidades ajustadas de 0 o 1): separación perfecta o casi completa, probablemente por {c}. Solución: quite o reagrupe esta(s) covariable(s), o revise cómo se codificó el resultado",
   "{src} : le logit n’a pas convergé (probabilités ajustées de 0 ou 1) : séparation parfaite ou quasi complète, probablement par {c}. Correction : retirez ou regroupez ces covariables, ou vérifiez comment le résultat a été codé"),
 })
+# p1_10_reproduce chapter labels
+T.update({
+"clrisk version": ("Versión de clrisk", "Version de clrisk"),
+"Seed": ("Semilla", "Graine"),
+"Coefficient draws": ("Extracciones de coeficientes", "Tirages des coefficients"),
+"Risk levels": ("Niveles de riesgo", "Niveaux de risque"),
+"Setting": ("Parámetro", "Paramètre"),
+})
