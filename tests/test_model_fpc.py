@@ -174,3 +174,16 @@ def test_profile_design_fpc_reaches_the_fit(tmp_path):
     # sampling a third of the PSUs: every variance shrinks by the factor 1 − 1/3 exactly
     np.testing.assert_allclose(with_fpc.cov.to_numpy(), plain.cov.to_numpy() * (2 / 3),
                                rtol=1e-9)
+
+
+@pytest.mark.parametrize("key", [*FPC_FITS, "zero_df"])
+def test_prevalence_design_effect_matches_r(key):
+    from clrisk.phase1.diagnostics import prevalence_design_effect
+
+    spec = REF["fits"][key]
+    d = _read(spec["file"])
+    out = prevalence_design_effect(d, psu=spec["psu"], fpc=spec["fpc"])
+    assert out["estimate"] == pytest.approx(spec["mean"]["mean"], rel=1e-10)
+    assert out["se"] == pytest.approx(np.ravel(spec["mean"]["se"])[0], rel=1e-8)
+    assert out["deff"] == pytest.approx(spec["mean"]["deff"], rel=1e-8)
+    assert out["se_srs"] == pytest.approx(out["se"] / np.sqrt(out["deff"]), rel=1e-12)

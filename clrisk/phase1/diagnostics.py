@@ -270,3 +270,79 @@ def share_covered(table: pd.DataFrame) -> float:
 def display_table(table: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """A copy of a diagnostics table with translated column headers (for chapters/figures)."""
     return table.rename(columns={k: _(v, lang) for k, v in _HEADERS.items()})
+
+
+# --------------------------------------------------------------------------------------------
+# Design effect of the national prevalence (issue 16, item 3) and the regions that disagree
+# --------------------------------------------------------------------------------------------
+def prevalence_design_effect(survey: pd.DataFrame, outcome: str = "child_labour",
+                             weight: str = "weight", strata: str = "stratum", psu: str = "psu",
+                             *, fpc: str | None = None, lonely_psu: str = "adjust"
+                             ) -> dict[str, float]:
+    """Weighted prevalence with its design-based and simple-random-sampling standard errors.
+
+    Why: the fit chapter must show, from the data, how much the clustered design widens the
+    uncertainty of the headline figure. Definitions are R's ``svymean(~y, design, deff=TRUE)``:
+    ``se`` is the Taylor-linearised SE under strata/PSUs (and fpc); ``se_srs`` is the SE of a
+    simple random sample without replacement of the same size, √(s² (N̂ − n)/(N̂ n)) with
+    s² = n/(n−1) Σw(y − ȳ)²/Σw and N̂ = Σw; ``deff`` = se² / se_srs². Also returned: ``n``
+    children and the design degrees of freedom ``df`` (#PSU − #strata).
+    """
+    missing = [c for c in (outcome, weight, strata, psu) if c not in survey.columns]
+    if missing:
+        raise data_error(None, "column missing from the survey", "pass the survey with its "
+                         "design columns", column=missing[0])
+    y = survey[outcome].to_numpy(dtype=float)
+    w = survey[weight].to_numpy(dtype=float)
+    design = Design.from_columns(survey[strata], survey[psu], lonely_psu,
+                                 fpc=survey[fpc] if fpc else None)
+    n, total = len(y), float(w.sum())
+    mean = float(w @ y / total)
+    var = float(design.variance_of_total(w * (y - mean) / total)[0, 0])
+    s2 = float(w @ (y - mean) ** 2 / total) * n / (n - 1)
+    v_srs = s2 * (total - n) / (total * n)
+    return {"estimate": mean, "se": float(np.sqrt(max(var, 0.0))),
+            "se_srs": float(np.sqrt(max(v_srs, 0.0))),
+            "deff": var / v_srs if v_srs > 0 else float("nan"), "n": n,
+            "df": design.n_psu - design.n_strata}
+
+
+def disagreeing_regions(table: pd.DataFrame) -> pd.DataFrame:
+    """Regions of :func:`regional_validation` whose direct 95% CI excludes the model-based rate.
+
+    Sorted by disagreement: the gap in units of the direct estimate's standard error (how many
+    standard errors the model rate lies from the survey), largest first; ``gap`` is
+    model − direct (positive: the model gives more child labour than the survey measures).
+    """
+    ok = table["direct_rate"].notna() & table["model_rate"].notna() & ~table["covered"]
+    out = table[ok].copy()
+    out["gap"] = out["model_rate"] - out["direct_rate"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["gap_in_se"] = out["gap"].abs() / out["direct_se"]
+    return out.sort_values(["gap_in_se", "region_id"], ascending=[False, True]
+                           ).reset_index(drop=True)
+
+
+REPLICATES_FILE = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / \
+    "sae_replicates.json"
+
+
+def replicate_study(path: str | Path | None = None) -> pd.DataFrame | None:
+    """The committed replicate study's summary (both estimators, unretouched), or None.
+
+    Why a reader and not a recomputation: 50 fresh populations × 2 countries take too long for
+    a chapter; ``benchmarks/sae_replicates.py`` (``make validate``) writes the file and the
+    validation chapter shows it as it is.
+    """
+    import json
+
+    p = Path(path) if path is not None else REPLICATES_FILE
+    if not p.is_file():
+        return None
+    doc = json.loads(p.read_text(encoding="utf-8"))
+    summary = pd.DataFrame(doc.get("summary") or [])
+    if summary.empty:
+        return None
+    summary.attrs["replicates"] = doc.get("replicates")
+    summary.attrs["mse"] = doc.get("mse")
+    return summary
