@@ -286,3 +286,16 @@ def test_manifest_records_the_profile_and_methods(toy: Path, tmp_path: Path) -> 
     assert manifest["parameters"]["seed"] == 7 and manifest["parameters"]["draws"] == 10
     assert manifest["methods"]["risk_levels"] == {"k": 3, "method": "quantiles"}
     assert manifest["profile"] == str((toy / "profile.yaml").resolve())
+
+
+def test_harmonisation_difference_is_a_note_not_a_refusal(toy: Path, tmp_path: Path,
+                                                          capsys) -> None:
+    """A covariate whose census mean is far from the survey's is reported (survey engineer's
+    harmonisation check) but not refused: the difference may be real."""
+    _census(toy, lambda d: d.__setitem__("poverty", (d.index % 10 != 0).astype(int)))
+    before = folder_digests(toy, recursive=True)
+    assert main(["check", "--profile", str(toy / "profile.yaml")]) == 0
+    out = capsys.readouterr().out
+    note = [line for line in out.splitlines() if line.strip().startswith("i ")]
+    assert any("'poverty'" in line for line in note), out
+    assert folder_digests(toy, recursive=True) == before

@@ -42,6 +42,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         for err in semantic:
             report.fail(err)
         if not semantic:
+            from clrisk.data.semantic_checks import harmonisation_notes
+
+            for note in harmonisation_notes(data):
+                report.note(note)
             report.ok(_("meaning: codes agree between survey and census, plausible values, "
                         "a design that gives a variance, an estimable model"))
     title = data.profile.name(get_language()) if data is not None else str(target)

@@ -369,6 +369,30 @@ def run_checks(data: Any) -> list[DataError]:
     return errors
 
 
+def harmonisation_notes(data: Any) -> list[str]:
+    """Survey-vs-census comparison of each covariate (the survey engineer's
+    :func:`clrisk.phase1.harmonisation.check_files`), as warnings: a difference in means may be
+    real, so it is reported, never refused."""
+    if not data.profile.has_risk_model or data.survey is None:
+        return []
+    census = data.census if data.census is not None else data.census_path
+    if census is None:
+        return []
+    try:
+        from clrisk.phase1.harmonisation import check_files
+    except ImportError:  # pragma: no cover - module being developed in parallel
+        return []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _table, notes = check_files(data.survey, census, list(data.profile.covariates),
+                                        source=data.profile.file("survey"),
+                                        regions=data.territories)
+    except (DataError, ModelError, ValueError):
+        return []  # the errors above already say what is wrong
+    return list(notes)
+
+
 def raise_first(errors: list[DataError]) -> None:
     """Raise the first problem (with a count of the others), as ``load_country`` does."""
     if not errors:
