@@ -220,3 +220,9 @@ T.update({
 "Risk levels": ("Niveles de riesgo", "Niveaux de risque"),
 "Setting": ("Parámetro", "Paramètre"),
 })
+T.update({
+"--out names one of the input files": ("--out nombra uno de los archivos de entrada", "--out désigne l’un des fichiers d’entrée"),
+"write the profile to a new file, e.g. profile.yaml": ("escriba el perfil en un archivo nuevo, p. ej. profile.yaml", "écrivez le profil dans un nouveau fichier, p. ex. profile.yaml"),
+"--force would overwrite a file that is not a profile": ("--force sobrescribiría un archivo que no es un perfil", "--force écraserait un fichier qui n’est pas un profil"),
+"write the profile to a .yaml file": ("escriba el perfil en un archivo .yaml", "écrivez le profil dans un fichier .yaml"),
+})

@@ -413,3 +413,25 @@ def test_two_concurrent_runs(toy: Path, tmp_path: Path) -> None:
     assert "Traceback" not in e2
     assert_complete(out)
     no_leftovers(tmp_path)
+
+
+@pytest.mark.parametrize("victim", ["survey.csv", "admin_records.csv"])
+def test_init_profile_never_overwrites_an_input(toy: Path, victim: str, capsys) -> None:
+    from argparse import Namespace
+
+    from clrisk.commands import init_profile
+    from clrisk.errors import DataError
+
+    before = folder_digests(toy, recursive=True)
+    args = Namespace(survey=str(toy / "survey.csv"), census=str(toy / "census.parquet"),
+                     territories=str(toy / "territories.geojson"),
+                     admin_records=str(toy / "admin_records.csv"), out=str(toy / victim),
+                     force=True)
+    with pytest.raises(DataError, match="--force would overwrite|names one of the input"):
+        init_profile.run(args)
+    assert folder_digests(toy, recursive=True) == before
+    assert main(["init-profile", "--survey", str(toy / "survey.csv"), "--territories",
+                 str(toy / "territories.geojson"), "--out", str(toy / victim), "--force",
+                 "--lang", "es"]) == 2
+    assert "Solución" in capsys.readouterr().err
+    assert folder_digests(toy, recursive=True) == before

@@ -309,6 +309,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if target.exists() and not args.force:
         raise data_error(target, _("the profile already exists"),
                          _("choose another --out, or pass --force to overwrite it"))
+    given = [getattr(args, k, None) for k in ("survey", "census", "territories",
+                                              "admin_records")]
+    if any(g and Path(g).resolve() == target.resolve() for g in given):
+        # even --force never overwrites an input: inputs are read-only to clrisk
+        raise data_error(target, _("--out names one of the input files"),
+                         _("write the profile to a new file, e.g. profile.yaml"))
+    if target.exists() and target.suffix.lower() not in (".yaml", ".yml"):
+        raise data_error(target, _("--force would overwrite a file that is not a profile"),
+                         _("write the profile to a .yaml file"))
     survey = inspect_table(Path(args.survey), "survey") if args.survey else None
     census = inspect_table(Path(args.census), "census") if args.census else None
     geo = inspect_geo(Path(args.territories))
