@@ -107,6 +107,45 @@ class Sums:
 
 
 BlockCallback = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+MIN_BLOCK_ROWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class _Block:
+    territory_codes: np.ndarray
+    X: np.ndarray
+    weights: np.ndarray
+
+
+def coalesce(blocks: Iterable[object], min_rows: int = MIN_BLOCK_ROWS) -> Iterable[_Block]:
+    """Join consecutive census blocks until each has at least ``min_rows`` rows.
+
+    Why: a Parquet census arrives in row groups of ~65,000 rows; the kernel's cost per block
+    includes a pass over up to 2^k groups of children, so small blocks multiply that fixed
+    cost. One copy of the rows is cheaper than thousands of tiny groups."""
+    pending: list[object] = []
+    n = 0
+    for b in blocks:
+        pending.append(b)
+        n += len(b.weights)
+        if n >= min_rows:
+            yield _join(pending)
+            pending, n = [], 0
+    if pending:
+        yield _join(pending)
+
+
+def _join(parts: list[object]) -> object:
+    if len(parts) == 1:
+        return parts[0]
+    n = sum(len(p.weights) for p in parts)
+    X = np.empty((n, parts[0].X.shape[1]), dtype=np.float64, order="F")  # column by column
+    o = 0
+    for p in parts:
+        X[o:o + len(p.weights)] = p.X
+        o += len(p.weights)
+    return _Block(np.concatenate([np.asarray(p.territory_codes) for p in parts]), X,
+                  np.concatenate([np.asarray(p.weights, dtype=np.float64) for p in parts]))
 
 
 def accumulate(model: object, blocks: Iterable[object], n_territories: int,
@@ -128,7 +167,7 @@ def accumulate(model: object, blocks: Iterable[object], n_territories: int,
                np.zeros((n_territories, k)), np.full(k, np.inf), np.full(k, -np.inf))
     bits = 1 << np.arange(k)
     mode = additive_mode(model, specs)
-    for block in blocks:
+    for block in coalesce(blocks):
         codes = np.asarray(block.territory_codes, dtype=np.intp)
         X = np.asarray(block.X, dtype=np.float64)
         w = np.asarray(block.weights, dtype=np.float64)
@@ -194,6 +233,7 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
     k = len(specs)
     n = len(w)
     T = out.base.shape[0]
+    want_oat = not exact
     side = risk_side(X, specs)
     for j in range(k):
         out.lo[j] = min(out.lo[j], float(X[:, specs[j].column].min()))
@@ -202,37 +242,44 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
     sig = np.zeros(n, dtype=np.uint16 if k > 8 else np.uint8)
     for j in range(k):
         sig |= side[:, j].astype(sig.dtype) << j
-    order = np.argsort(sig, kind="stable")
+    order = np.argsort(sig, kind="stable")  # radix sort on a small integer
     Dp = Bt.shape[1]
     parts = [(np.float64, slice(0, 1))] + ([(np.float32, slice(1, Dp))] if Dp > 1 else [])
-    design_cols = {f.name: 1 + list(model.covariates).index(f.name) for f in specs
-                   if mode == "direct"}
+    covs = list(model.covariates)
+    design_cols = {f.name: 1 + covs.index(f.name) for f in specs if mode == "direct"}
+    direct = mode == "direct" and set(covs) <= set(raw_names)
+    Xf = np.ascontiguousarray(X[:, [f.column for f in specs]])  # the factors' raw columns
     p_point = np.empty(n) if on_block is not None else None
-    direct_cols = None
-    if mode == "direct" and set(model.covariates) <= set(raw_names):
-        direct_cols = [list(raw_names).index(c) for c in model.covariates]
+    width = 2 + k + (k if want_oat else 0)
     for dtype, cols in parts:
         B = np.ascontiguousarray(Bt[:, cols], dtype=dtype)
         d = B.shape[1]
+        eta_all = None
+        if direct:  # η for every row at once, on the unsorted block (one BLAS product)
+            B_raw = np.zeros((X.shape[1], d), dtype=np.float64)
+            B_raw[[list(raw_names).index(c) for c in covs]] = B[1:]
+            eta_all = (X @ B_raw + B[0]).astype(dtype, copy=False)
         step = max(1, CHUNK_ELEMENTS // (d * (k + 1)))
         for s0 in range(0, n, step):
             rows = order[s0:s0 + step]
-            Xr = X[rows]
-            if mode == "direct" and direct_cols is not None:
-                Xd = None
-                eta = Xr[:, direct_cols].astype(dtype, copy=False) @ B[1:] + B[0]
+            Xr_f = Xf[rows]
+            if eta_all is not None:
+                Xr = Xd = None
+                eta = eta_all[rows]
             else:
+                Xr = X[rows]
                 Xd = design_rows(model, Xr, raw_names)
                 eta = Xd.astype(dtype, copy=False) @ B
             if effects is not None:
                 eta += effects[codes[rows], cols].astype(dtype)
             e0 = np.exp(-eta)
 
-            def e_of(j: int, a0: int, a1: int, Xr=Xr, Xd=Xd, B=B, dtype=dtype) -> np.ndarray:
+            def e_of(j: int, a0: int, a1: int, Xr=Xr, Xd=Xd, Xr_f=Xr_f, B=B, dtype=dtype
+                     ) -> np.ndarray:
                 """exp(−d_j) for rows a0..a1, all on the risk side of factor j."""
                 f = specs[j]
                 if mode == "direct":
-                    dj = (f.reference - Xr[a0:a1, f.column]).astype(dtype)
+                    dj = (f.reference - Xr_f[a0:a1, j]).astype(dtype)
                     return np.exp(-(dj[:, None] * B[design_cols[f.name]][None, :]))
                 Xc = counterfactual_rows(Xr[a0:a1], specs, [j])
                 diff = (design_rows(model, Xc, raw_names) - Xd[a0:a1]).astype(dtype)
@@ -243,24 +290,25 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
             ss = sig[rows]
             starts = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
             ends = np.r_[starts[1:], len(rows)]
-            # per-child results: base, all moved, k Shapley values, k one-at-a-time
-            R = np.zeros((len(rows), 2 + 2 * k, d), dtype=dtype)
+            # per-child results: base, all moved, k Shapley values (, k one-at-a-time)
+            R = np.zeros((len(rows), width, d), dtype=dtype)
             for a0, a1 in zip(starts, ends, strict=True):
                 members = [j for j in range(k) if (int(ss[a0]) >> j) & 1]
                 ej = [e_of(j, a0, a1) for j in members]
-                _additive_group(e0[a0:a1], ej, members, k, exact, R[a0:a1])
+                _additive_group(e0[a0:a1], ej, members, k, exact, R[a0:a1], want_oat)
             S = sp.csr_matrix((w[rows].astype(dtype), (codes[rows], np.arange(len(rows)))),
                               shape=(T, len(rows)))
-            tot = (S @ R.reshape(len(rows), -1)).reshape(T, 2 + 2 * k, d)
+            tot = (S @ R.reshape(len(rows), -1)).reshape(T, width, d)
             out.base[:, cols] += tot[:, 0]
             out.all[:, cols] += tot[:, 1]
             out.shapley[:, :, cols] += tot[:, 2:2 + k]
-            out.one_at_a_time[:, :, cols] += tot[:, 2 + k:]
+            if want_oat:
+                out.one_at_a_time[:, :, cols] += tot[:, 2 + k:]
     if on_block is not None:
         on_block(codes, X, w, p_point)
 
 
-def _additive_group(e0, ej, members, k, exact, R) -> None:
+def _additive_group(e0, ej, members, k, exact, R, want_oat=True) -> None:
     """One group of children who can move the factors ``members``: all 2^a subsets; writes
     the children's results into ``R`` (see :func:`_additive_block`)."""
     a, d, n = len(members), e0.shape[1], e0.shape[0]
@@ -281,7 +329,8 @@ def _additive_group(e0, ej, members, k, exact, R) -> None:
             R[:, 2 + idx, 0] = -(P[:, :, 0] @ W)
         else:
             R[:, 2 + idx] = -np.tensordot(P, W, axes=([1], [0])).transpose(0, 2, 1)
-    R[:, 2 + k + idx] = P[:, :1, :] - P[:, [1 << i for i in range(a)], :]
+    if want_oat:
+        R[:, 2 + k + idx] = P[:, :1, :] - P[:, [1 << i for i in range(a)], :]
 
 
 def _group(model, X, codes, w, raw_names, specs, members, Bt, effects, exact, out, p_point,

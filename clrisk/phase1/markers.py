@@ -54,6 +54,9 @@ class MarkerSums:
                 g = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
                 groups = [(float(edges[b]), _label(edges[b], edges[b + 1], b == len(edges) - 2))
                           for b in range(len(edges) - 1)]
+            elif len(x) and x.min() >= 0 and x.max() < 64 and np.all(x == np.floor(x)):
+                g = x.astype(np.intp)  # small whole numbers (0/1 markers): no sort needed
+                groups = [(float(v), f"{v:g}") for v in range(int(x.max()) + 1)]
             else:
                 values, g = np.unique(x, return_inverse=True)
                 groups = [(float(v), f"{v:g}") for v in values]
