@@ -206,13 +206,19 @@ def plot_territories(gdf: Any, lang: str | None = None, ax: Axes | None = None,
     colour = {r: cmap(i % 20) for i, r in enumerate(regions)}
     data.plot(ax=ax, color=[colour[r] for r in data["region_id"].astype(str)],
               edgecolor="white", linewidth=0.3, alpha=0.8)
-    data.dissolve("region_id").boundary.plot(ax=ax, color="#333333", linewidth=0.8)
+    # make_valid: a slightly invalid polygon (common in national files) must not stop the map
+    valid = data[["region_id", "geometry"]].copy()
+    valid["geometry"] = valid.geometry.make_valid()
+    valid.dissolve("region_id").boundary.plot(ax=ax, color="#333333", linewidth=0.8)
     ax.set_axis_off()
     if title:
         fig.suptitle(title, fontsize=11)
     if region_label:
         ax.text(0.0, 0.0, region_label + ": " + str(len(regions)), transform=ax.transAxes,
                 fontsize=8, va="bottom")
+    set_alt(fig, _("Map of the {n} territories, each coloured by its region ({m} regions), with "
+                   "region boundaries drawn thicker.", lang).format(
+        n=fmt_int(len(data), lang), m=fmt_int(len(regions), lang)))
     if synthetic:
         synthetic_mark(fig, lang, ax)
     return fig

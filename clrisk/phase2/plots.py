@@ -14,9 +14,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from clrisk.i18n import _
+from clrisk.i18n import _, format_number
 from clrisk.phase2.liaison import sector_label
 from clrisk.phase2.selection import criterion_label
+from clrisk.plots import set_alt
 
 SYNTHETIC_NOTE = "Sample data: synthetic, for demonstration only."
 
@@ -75,6 +76,10 @@ def plot_selection_scores(scored: pd.DataFrame, synthetic: bool = True) -> Any:
     ax.set_xlim(0, max(1.0, float(left.max()) * 1.05))
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title(_("Candidate territories: score by criterion"))
+    first = scored.iloc[0]
+    set_alt(fig, _("Stacked bar chart of the selection score of each of {n} candidate territories, "
+                   "split by criterion. First: {name} ({score}).").format(
+        n=len(scored), name=first["name"], score=format_number(float(first["score"]), 3)))
     fig.tight_layout()
     _note(fig, synthetic)
     return fig
@@ -97,6 +102,12 @@ def plot_rank_sensitivity(sensitivity: pd.DataFrame, current: float,
     ax.set_xlabel(_("Total weight on model risk (rest on the team's criteria)"))
     ax.set_ylabel(_("Rank (1 = selected)"))
     ax.set_title(_("How the ranking depends on the weight given to risk"))
+    changes = sensitivity.sort_values("risk_weight").groupby("risk_weight")["rank"].apply(
+        lambda r: r.tolist()).map(tuple).nunique()
+    set_alt(fig, _("Line chart of the rank of each of {n} candidates as the total weight on model "
+                   "risk goes from 0 to 1; a dashed line marks the team's weights ({w}). Number "
+                   "of different orders the ranking takes: {k}.").format(
+        n=sensitivity["territory_id"].nunique(), w=format_number(float(current), 2), k=changes))
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     _note(fig, synthetic)
@@ -109,6 +120,9 @@ def plot_score_map(geo: Any, scored: pd.DataFrame, synthetic: bool = True) -> An
     choropleth(geo, scored, "score", ax=ax, title=_("Selection score of candidate territories"),
                legend=_("Selection score (0–1)"), highlight=scored["territory_id"].head(1),
                missing_label=_("not a candidate"))
+    set_alt(fig, _("Map of the selection score of {n} candidate territories, the first-ranked "
+                   "({name}) outlined; the other territories are grey.").format(
+        n=len(scored), name=scored["name"].iloc[0]))
     _note(fig, synthetic)
     return fig
 
@@ -122,6 +136,9 @@ def plot_stakeholder_types(counts: pd.DataFrame, synthetic: bool = True) -> Any:
     ax.barh(counts["label"][::-1], counts["n"][::-1], color=colors[::-1])
     ax.set_xlabel(_("Number of organisations"))
     ax.set_title(_("Stakeholders by type (red: none)"))
+    empty = [str(lbl) for lbl, n in zip(counts["label"], counts["n"], strict=True) if n == 0]
+    set_alt(fig, _("Bar chart of the number of organisations of each type. Types without any "
+                   "organisation: {empty}.").format(empty=", ".join(empty) or _("none")))
     ax.xaxis.get_major_locator().set_params(integer=True)
     fig.tight_layout()
     _note(fig, synthetic)
@@ -197,13 +214,14 @@ def plot_coverage(coverage: pd.DataFrame, synthetic: bool = True) -> Any:
     y = np.arange(len(data))
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(data) + 1.8))
     if data["children"].notna().any():
-        ax.barh(y + 0.2, data["children"].fillna(0), height=0.4, color="tab:red",
+        # orange against blue, never red against green (colour-blind readers)
+        ax.barh(y + 0.2, data["children"].fillna(0), height=0.4, color="tab:orange",
                 label=_("Children attributable"))
-        ax.barh(y - 0.2, data["capacity"], height=0.4, color="tab:green",
+        ax.barh(y - 0.2, data["capacity"], height=0.4, color="tab:blue",
                 label=_("Capacity of services"))
         ax.set_xlabel(_("Children"))
     else:
-        ax.barh(y, data["n_services"], color="tab:green", label=_("Number of services"))
+        ax.barh(y, data["n_services"], color="tab:blue", label=_("Number of services"))
         ax.set_xlabel(_("Number of services"))
     for yi, status in zip(y, data["status"], strict=True):
         if status == "no_service":
@@ -212,6 +230,12 @@ def plot_coverage(coverage: pd.DataFrame, synthetic: bool = True) -> Any:
     ax.tick_params(axis="y", labelsize=8)
     ax.legend(fontsize=8)
     ax.set_title(_("Services against the risk factors of the territory"))
+    missing = [str(lbl) for lbl, st in zip(data["label"], data["status"], strict=True)
+               if st == "no_service"]
+    set_alt(fig, _("Bar chart comparing, for each of {n} risk factors of the territory, the "
+                   "children attributable to it with the capacity of the services that address "
+                   "it. Factors without any service: {missing}.").format(
+        n=len(data), missing=", ".join(missing) or _("none")))
     fig.tight_layout()
     _note(fig, synthetic)
     return fig
@@ -231,6 +255,8 @@ def plot_coverage_map(geo: Any, by_territory: pd.DataFrame, chosen: str,
         choropleth(geo, by_territory, "factors_without_service", ax=ax, cmap="Reds",
                    title=_("Top risk factors without any service"),
                    legend=_("Number of factors"), highlight=[chosen])
+    set_alt(fig, _("Map of the territories shaded by how well existing services cover their top "
+                   "risk factors; the selected territory is outlined."))
     _note(fig, synthetic)
     return fig
 
@@ -250,6 +276,9 @@ def plot_costs(costed: pd.DataFrame, synthetic: bool = True) -> Any:
     ax.legend(handles, [sector_label(s) for s in sectors], fontsize=8, loc="lower right")
     ax.set_xlabel(_("Cost (local currency)"))
     ax.set_title(_("Cost of the action lines (unit cost × beneficiaries)"))
+    set_alt(fig, _("Bar chart of the cost of each of {n} action lines, coloured by sector; total "
+                   "{total}.").format(n=len(costed),
+                                      total=format_number(float(costed["cost"].sum()), 0)))
     ax.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
     _note(fig, synthetic)
