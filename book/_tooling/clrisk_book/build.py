@@ -25,6 +25,7 @@ import argparse
 import copy
 import html
 import multiprocessing
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -298,6 +299,8 @@ def build_book(country: str, langs: list[str], jobs: int = 2, chapters: list[str
         execute_chapters(repo, build, stems, langs, countries, data_dir, jobs)
     sites = [(c, publish_mod.country_label(c, "en", repo), site_prefix(countries, c))
              for c in countries]
+    if data_dir:  # the home page says "your data" (sphinxext._data_tags)
+        os.environ["CLRISK_BOOK_DATA_DIR"] = str(Path(data_dir).resolve())
     trees: dict[str, Path] = {}
     site_countries: dict[str, str] = {}
     staged: dict[str, Path] = {}

@@ -68,6 +68,25 @@ def _relocate_nb_output(app: Any) -> None:
         app.env.mystnb_config = config.copy(output_folder=str(Path(folder).resolve()))
 
 
+def _data_tags(app: Any, config: Any) -> None:
+    """Tag ``clrisk_own_data`` when the book is built on a team's own (non-synthetic) data
+    (``CLRISK_BOOK_DATA_DIR``, set by the build from ``--data-dir``): the home page's
+    ``{only}`` blocks then say "your data", not "synthetic data" (issue 15 item 4)."""
+    import os
+
+    folder = os.environ.get("CLRISK_BOOK_DATA_DIR")
+    if not folder:
+        return
+    try:
+        import yaml
+
+        doc = yaml.safe_load((Path(folder) / "profile.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, ValueError):
+        doc = {}
+    if not doc.get("synthetic", False):
+        app.tags.add("clrisk_own_data")
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("clrisk_languages", ["en", "es", "fr"], "html")
     app.add_config_value("clrisk_nb_output_folder", "", "env")
@@ -78,6 +97,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("clrisk_country_label", "Country", "html")
     app.add_transform(TranslateTocCaptions)
     mathsvg.setup(app)
+    app.connect("config-inited", _data_tags)
     app.connect("html-page-context", _page_context)
     app.connect("builder-inited", _relocate_nb_output, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}
