@@ -34,22 +34,23 @@ class OutputError(Exception):
     """
 
 
-def describe_rows(rows: Iterable[object], limit: int = 5) -> str:
+def describe_rows(rows: Iterable[object], limit: int = 5, total: int | None = None) -> str:
     """Render the first few offending row labels, e.g. ``rows 3, 17, 42 (and 12 more)``.
 
     Row numbers shown to users are 1-based data rows (header excluded) when the caller passes
     positional indices + 1; we only format here.
     """
     rows = list(rows)
+    n = max(len(rows), total or 0)  # ``total``: all offending rows when only the first are kept
     head = ", ".join(str(r) for r in rows[:limit])
-    more = " " + _("(and {n} more)").format(n=len(rows) - limit) if len(rows) > limit else ""
-    if len(rows) == 1:
+    more = " " + _("(and {n} more)").format(n=n - min(limit, len(rows))) if n > limit else ""
+    if n == 1:
         return _("row {rows}").format(rows=head)
     return _("rows {rows}").format(rows=head) + more
 
 
 def data_error(file: str | Path | None, problem: str, fix: str, column: str | None = None,
-               rows: Iterable[object] | None = None) -> DataError:
+               rows: Iterable[object] | None = None, total: int | None = None) -> DataError:
     """Build a DataError with the standard layout: where, what, which rows, how to fix."""
     where = f"{Path(file).name if file else '<data>'}"
     if column is not None:
@@ -58,6 +59,6 @@ def data_error(file: str | Path | None, problem: str, fix: str, column: str | No
     if rows is not None:
         rows = list(rows)
         if rows:
-            msg += f" — {describe_rows(rows)}"
+            msg += f" — {describe_rows(rows, total=total)}"
     msg += ". " + _("Fix: {fix}").format(fix=fix)
     return DataError(msg)

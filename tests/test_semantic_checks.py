@@ -299,3 +299,21 @@ def test_harmonisation_difference_is_a_note_not_a_refusal(toy: Path, tmp_path: P
     note = [line for line in out.splitlines() if line.strip().startswith("i ")]
     assert any("'poverty'" in line for line in note), out
     assert folder_digests(toy, recursive=True) == before
+
+
+@pytest.mark.parametrize("fault", ["absurd_census_value", "census_other_codes",
+                                   "map_extra_territories"])
+def test_census_on_disk_checked_in_batches(fault: str, toy: Path, monkeypatch,
+                                           capsys) -> None:
+    """A census too large to load is checked batch by batch with the same messages and the
+    file's own row numbers."""
+    from clrisk.data import semantic_checks
+
+    monkeypatch.setattr(semantic_checks, "BATCH_ROWS", 128)
+    FAULTS[fault][0](toy)
+    assert main(["check", "--profile", str(toy / "profile.yaml"),
+                 "--max-census-rows", "100"]) == 2
+    text = capsys.readouterr().out
+    assert FAULTS[fault][1] in text, text
+    if fault == "absurd_census_value":
+        assert "— row 6." in text

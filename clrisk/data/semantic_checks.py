@@ -12,7 +12,7 @@ at the first, so the two commands can never disagree about what is acceptable.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,96 +125,146 @@ def risk_level_settings(profile: Any) -> list[DataError]:
 # ---------------------------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------------------------
-def _census_frame(data: Any, columns: list[str]) -> pd.DataFrame | None:
-    """The census columns needed for the checks (from memory, or read from the Parquet)."""
-    if data.census is not None:
-        return data.census[[c for c in columns if c in data.census.columns]]
-    if data.census_path is not None:
-        import pyarrow.parquet as pq
+BATCH_ROWS = 1_000_000  # a census on disk is checked in batches (census-scale files)
 
-        names = pq.ParquetFile(data.census_path).schema_arrow.names
-        return pq.read_table(data.census_path,
-                             columns=[c for c in columns if c in names]).to_pandas()
-    return None
+
+def _census_batches(data: Any, columns: list[str]) -> Iterator[tuple[int, pd.DataFrame]]:
+    """(first row, frame) batches of the census columns needed (memory or Parquet on disk)."""
+    if data.census is not None:
+        yield 0, data.census[[c for c in columns if c in data.census.columns]]
+        return
+    if data.census_path is None:
+        return
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(data.census_path)
+    cols = [c for c in columns if c in pf.schema_arrow.names]
+    offset = 0
+    for batch in pf.iter_batches(batch_size=BATCH_ROWS, columns=cols):
+        df = batch.to_pandas()
+        yield offset, df
+        offset += len(df)
+
+
+def _has_census(data: Any) -> bool:
+    return data.census is not None or data.census_path is not None
+
+
+class _Hits:
+    """Offending rows of one rule: the first few row numbers, the count, the first values."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.count = 0
+        self.values: set[float] = set()
+
+    def add(self, mask: np.ndarray, x: np.ndarray, offset: int) -> None:
+        if not mask.any():
+            return
+        idx = np.flatnonzero(mask)
+        self.count += len(idx)
+        if len(self.rows) < 5:
+            self.rows += [int(i) + offset + 1 for i in idx[:5 - len(self.rows)]]
+        if len(self.values) < 5:
+            self.values |= set(np.unique(x[mask])[:5].tolist())
+
+    def vals(self) -> str:
+        return ", ".join(f"{v:g}" for v in sorted(self.values)[:5])
 
 
 def _spec(profile: Any, name: str) -> dict[str, Any]:
     return next((c for c in profile.covariate_specs if c.get("name") == name), {})
 
 
-def covariate_domains(data: Any) -> list[DataError]:
-    """Codes of each covariate: declared missing codes, declared domain, 0/1 binaries agreeing
-    between survey and census, plausible ranges."""
-    profile = data.profile
-    errors: list[DataError] = []
-    survey = data.survey
-    census = _census_frame(data, [TERRITORY_ID, *profile.covariates, WEIGHT])
-    tables = [(t, df, profile.file(k)) for t, k, df in
-              ((_("survey"), "survey", survey), (_("census"), "census", census))
-              if df is not None]
-    for cov in profile.covariates:
-        spec = _spec(profile, cov)
-        if spec.get("expression"):
-            continue
-        missing_codes = [float(v) for v in spec.get("missing_codes") or []]
-        domain = [float(v) for v in spec.get("values") or []]
-        cat = COVARIATES.get(cov)
-        binary = (cat is not None and cat.kind == "binary") or sorted(domain) == [0.0, 1.0]
-        seen: dict[str, set[float]] = {}
-        for label, df, path in tables:
+def _rules(profile: Any, cov: str) -> tuple[list[float], list[float], bool,
+                                            tuple[float, float] | None]:
+    spec = _spec(profile, cov)
+    missing_codes = [float(v) for v in spec.get("missing_codes") or []]
+    domain = [float(v) for v in spec.get("values") or []]
+    cat = COVARIATES.get(cov)
+    binary = (cat is not None and cat.kind == "binary") or sorted(domain) == [0.0, 1.0]
+    return missing_codes, domain, binary, PLAUSIBLE.get(cov)
+
+
+def _scan(frames: Iterable[tuple[int, pd.DataFrame]], profile: Any, covs: list[str]
+          ) -> tuple[dict[str, dict[str, _Hits]], dict[str, set[float]]]:
+    """One pass over a table: offending rows per (covariate, rule) and the distinct values of
+    each covariate (kept up to 3, enough to compare 0/1 codings)."""
+    hits = {c: {r: _Hits() for r in ("missing", "domain", "binary", "range")} for c in covs}
+    seen: dict[str, set[float]] = {}
+    for offset, df in frames:
+        for cov in covs:
             if cov not in df.columns:
                 continue
+            missing_codes, domain, binary, rng = _rules(profile, cov)
             x = pd.to_numeric(df[cov], errors="coerce").to_numpy(dtype=float)
             finite = np.isfinite(x)
-            seen[label] = set(np.unique(x[finite]).tolist())
-            if missing_codes:
-                hit = np.isin(x, missing_codes)
-                if hit.any():
-                    errors.append(data_error(path, _(
-                        "holds code(s) {codes} that the profile declares as missing "
-                        "(missing_codes)").format(codes=", ".join(
-                            f"{v:g}" for v in sorted(set(x[hit].tolist())))),
-                        _("drop these rows with a mapping filter (e.g. '{c} != {v:g}') or "
-                          "recode them; the model never guesses a missing answer").format(
-                              c=cov, v=float(x[hit][0])), column=cov, rows=_rows(hit)))
-                    continue
+            s = seen.setdefault(cov, set())
+            if len(s) <= 2:
+                s |= set(np.unique(x[finite])[:3].tolist())
+            h = hits[cov]
+            miss = np.isin(x, missing_codes) if missing_codes else np.zeros(len(x), bool)
+            h["missing"].add(miss, x, offset)
+            ok = finite & ~miss
             if domain:
-                out = finite & ~np.isin(x, domain)
-                if out.any():
-                    errors.append(data_error(path, _(
-                        "values {vals} are outside the codes the profile allows ({domain})"
-                    ).format(vals=", ".join(f"{v:g}" for v in sorted(set(x[out].tolist()))[:5]),
-                             domain=", ".join(f"{v:g}" for v in domain)),
-                        _("recode them under mapping, or declare them in missing_codes"),
-                        column=cov, rows=_rows(out)))
-                    continue
+                h["domain"].add(ok & ~np.isin(x, domain), x, offset)
             if binary:
-                out = finite & ~np.isin(x, [0.0, 1.0])
-                if out.any():
-                    vals = sorted(set(x[out].tolist()))
-                    errors.append(data_error(path, _(
-                        "'{c}' is a yes/no covariate and must be coded 0/1 (found {vals})"
-                    ).format(c=cov, vals=", ".join(f"{v:g}" for v in vals[:5])),
-                        _("recode it under mapping (e.g. 'recode: [{{column: {c}, from: {c}, "
-                          "map: {{1: 0, 2: 1}}}}]'); a 'don't know' code such as 9 must be "
-                          "dropped or declared in missing_codes").format(c=cov),
-                        column=cov, rows=_rows(out)))
-                    continue
-            rng = PLAUSIBLE.get(cov)
+                h["binary"].add(ok & ~np.isin(x, [0.0, 1.0]), x, offset)
             if rng is not None:
-                out = finite & ((x < rng[0]) | (x > rng[1]))
-                if out.any():
-                    errors.append(data_error(path, _(
-                        "implausible values {vals} (expected between {lo:g} and {hi:g})"
-                    ).format(vals=", ".join(f"{v:g}" for v in sorted(set(x[out].tolist()))[:5]),
-                             lo=rng[0], hi=rng[1]),
-                        _("check the export (units, a missing-value code, a shifted column)"),
-                        column=cov, rows=_rows(out)))
-        if len(seen) == 2 and all(len(v) <= 2 for v in seen.values()):
-            a, b = seen.values()
-            if a and b and a != b and not (a < b or b < a):
-                s_path = profile.file("census")
-                errors.append(data_error(s_path, _(
+                h["range"].add(ok & ((x < rng[0]) | (x > rng[1])), x, offset)
+    return hits, seen
+
+
+def covariate_domains(data: Any) -> list[DataError]:
+    """Codes of each covariate: declared missing codes, declared domain, 0/1 binaries agreeing
+    between survey and census, plausible ranges (the census is read in batches)."""
+    profile = data.profile
+    errors: list[DataError] = []
+    covs = [c for c in profile.covariates if not _spec(profile, c).get("expression")]
+    scans: list[tuple[str, Path | None, dict[str, dict[str, _Hits]], dict[str, set[float]]]] = []
+    if data.survey is not None:
+        scans.append(("survey", profile.file("survey"),
+                      *_scan([(0, data.survey)], profile, covs)))
+    if _has_census(data):
+        scans.append(("census", profile.file("census"),
+                      *_scan(_census_batches(data, [TERRITORY_ID, *covs]), profile, covs)))
+    for cov in covs:
+        missing_codes, domain, _binary, rng = _rules(profile, cov)
+        for _kind, path, hits, _seen in scans:
+            h = hits[cov]
+            if h["missing"].count:
+                errors.append(data_error(path, _(
+                    "holds code(s) {codes} that the profile declares as missing "
+                    "(missing_codes)").format(codes=h["missing"].vals()),
+                    _("drop these rows with a mapping filter (e.g. '{c} != {v:g}') or "
+                      "recode them; the model never guesses a missing answer").format(
+                          c=cov, v=min(h["missing"].values)), column=cov,
+                    rows=h["missing"].rows, total=h["missing"].count))
+            elif h["domain"].count:
+                errors.append(data_error(path, _(
+                    "values {vals} are outside the codes the profile allows ({domain})").format(
+                        vals=h["domain"].vals(), domain=", ".join(f"{v:g}" for v in domain)),
+                    _("recode them under mapping, or declare them in missing_codes"),
+                    column=cov, rows=h["domain"].rows, total=h["domain"].count))
+            elif h["binary"].count:
+                errors.append(data_error(path, _(
+                    "'{c}' is a yes/no covariate and must be coded 0/1 (found {vals})").format(
+                        c=cov, vals=h["binary"].vals()),
+                    _("recode it under mapping (e.g. 'recode: [{{column: {c}, from: {c}, "
+                      "map: {{1: 0, 2: 1}}}}]'); a 'don't know' code such as 9 must be "
+                      "dropped or declared in missing_codes").format(c=cov),
+                    column=cov, rows=h["binary"].rows, total=h["binary"].count))
+            elif h["range"].count and rng is not None:
+                errors.append(data_error(path, _(
+                    "implausible values {vals} (expected between {lo:g} and {hi:g})").format(
+                        vals=h["range"].vals(), lo=rng[0], hi=rng[1]),
+                    _("check the export (units, a missing-value code, a shifted column)"),
+                    column=cov, rows=h["range"].rows, total=h["range"].count))
+        if len(scans) == 2:
+            a, b = scans[0][3].get(cov, set()), scans[1][3].get(cov, set())
+            if (0 < len(a) <= 2 and 0 < len(b) <= 2 and a != b
+                    and not (a < b or b < a)):
+                errors.append(data_error(profile.file("census"), _(
                     "'{c}' is coded {cv} in the census but {sv} in the survey").format(
                         c=cov, cv="/".join(f"{v:g}" for v in sorted(b)),
                         sv="/".join(f"{v:g}" for v in sorted(a))),
@@ -249,16 +299,17 @@ def design(data: Any) -> list[DataError]:
             "the weighted sums overflow").format(max=MAX_WEIGHT, v=float(np.nanmax(w))),
             _("check the weight variable and its units (a scaled or corrupted export?)"),
             column=WEIGHT, rows=_rows(huge)))
-    census = _census_frame(data, [WEIGHT])
-    if census is not None and WEIGHT in census.columns:
-        cw = pd.to_numeric(census[WEIGHT], errors="coerce").to_numpy(dtype=float)
-        chuge = np.isfinite(cw) & (cw > MAX_WEIGHT)
-        if chuge.any():
-            errors.append(data_error(profile.file("census"), _(
-                "weights larger than {max:g} (found {v:g}); no expansion factor is that large "
-                "and the weighted sums overflow").format(max=MAX_WEIGHT, v=float(np.nanmax(cw))),
-                _("check the weight variable and its units (a scaled or corrupted export?)"),
-                column=WEIGHT, rows=_rows(chuge)))
+    big = _Hits()
+    for offset, census in _census_batches(data, [WEIGHT]):
+        if WEIGHT in census.columns:
+            cw = pd.to_numeric(census[WEIGHT], errors="coerce").to_numpy(dtype=float)
+            big.add(np.isfinite(cw) & (cw > MAX_WEIGHT), cw, offset)
+    if big.count:
+        errors.append(data_error(profile.file("census"), _(
+            "weights larger than {max:g} (found {v:g}); no expansion factor is that large "
+            "and the weighted sums overflow").format(max=MAX_WEIGHT, v=max(big.values)),
+            _("check the weight variable and its units (a scaled or corrupted export?)"),
+            column=WEIGHT, rows=big.rows, total=big.count))
     psu_id = survey[STRATUM].astype(str) + "\x1f" + survey[PSU].astype(str)
     n_psu = psu_id.nunique()
     n_strata = survey[STRATUM].nunique()
@@ -281,10 +332,13 @@ def coverage(data: Any) -> list[DataError]:
     """Every territory of the map must have census children (and the census no others)."""
     if not data.profile.has_risk_model or data.territories is None:
         return []
-    census = _census_frame(data, [TERRITORY_ID])
-    if census is None or TERRITORY_ID not in census.columns:
+    have: set[str] = set()
+    for _offset, census in _census_batches(data, [TERRITORY_ID]):
+        if TERRITORY_ID not in census.columns:
+            return []
+        have |= set(pd.unique(census[TERRITORY_ID].astype(str)))
+    if not have:
         return []
-    have = set(census[TERRITORY_ID].astype(str))
     ids = data.territories[TERRITORY_ID].astype(str)
     missing = ids[~ids.isin(have)].tolist()
     if not missing:
