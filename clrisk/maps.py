@@ -158,6 +158,7 @@ def plot_territory_map(gdf: Any, column: str, kind: str = "probability", lang: s
             n=fmt_int(len(values), lang), place=(place + " ") if place else "",
             what=_(_LEGEND[kind], lang).lower() if kind != "p_top" else _(_LEGEND[kind], lang),
             low=fmt(lo_v), high=fmt(hi_v)))
+    handles += _uncertainty_overlay(ax, present, kind, lang)
     if missing.any():
         handles.append(Patch(facecolor=MISSING_COLOUR, label=_("No data", lang)))
     if handles:
@@ -170,6 +171,29 @@ def plot_territory_map(gdf: Any, column: str, kind: str = "probability", lang: s
         synthetic_mark(fig, lang, ax)
     source_line(fig, source or default_source(kind, synthetic, lang))
     return fig
+
+
+def _uncertainty_overlay(ax: Axes, present: Any, kind: str, lang: str) -> list[Any]:
+    """Hatch territories whose estimate is imprecise (``high_cv``: CV > 0.3) and outline those
+    whose top-level label is uncertain (``uncertain_level``: 0.1 < P(top) < 0.9) on rate and
+    level maps, so a reader never takes a shaky estimate or label for a solid one."""
+    handles: list[Any] = []
+    if kind not in ("probability", "level"):
+        return handles
+    if "high_cv" in present.columns:
+        sel = present[present["high_cv"].astype(bool).to_numpy()]
+        if len(sel):
+            sel.plot(ax=ax, facecolor="none", edgecolor="#333333", hatch="////", linewidth=0.0)
+            handles.append(Patch(facecolor="white", edgecolor="#333333", hatch="////",
+                                 label=_("Imprecise estimate (CV > 30%)", lang)))
+    if kind == "level" and "uncertain_level" in present.columns:
+        sel = present[present["uncertain_level"].astype(bool).to_numpy()]
+        if len(sel):
+            sel.boundary.plot(ax=ax, color="#111111", linewidth=1.2)
+            handles.append(Patch(facecolor="none", edgecolor="#111111", linewidth=1.2,
+                                 label=_("Uncertain whether in the highest level "
+                                         "(P between 10% and 90%)", lang)))
+    return handles
 
 
 def default_source(kind: str, synthetic: bool, lang: str | None = None) -> str:

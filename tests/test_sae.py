@@ -181,3 +181,24 @@ def test_pooled_figures_on_committed_samples():
     assert 0.85 <= np.mean(cover) <= 0.99, cover
     assert np.mean(rho) >= 0.88, rho
     assert sel > 0 and top / sel >= 0.9
+
+
+def test_maps_hatch_imprecise_and_outline_uncertain_territories():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from clrisk.maps import plot_territory_map
+
+    gdf = gpd.GeoDataFrame({
+        "territory_id": ["a", "b", "c"], "mean_probability": [0.1, 0.2, 0.3],
+        "risk_level": [1, 2, 3], "p_top": [0.0, 0.5, 1.0],
+        "high_cv": [True, False, False], "uncertain_level": [False, True, False]},
+        geometry=[box(i, 0, i + 1, 1) for i in range(3)], crs="EPSG:4326")
+    fig = plot_territory_map(gdf, "risk_level", kind="level", lang="es", k=3)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "Estimación imprecisa (CV > 30 %)" in labels
+    assert any("nivel más alto" in lab for lab in labels)
+    gdf["high_cv"] = False
+    fig = plot_territory_map(gdf, "mean_probability", kind="probability", lang="en")
+    legend = fig.axes[0].get_legend()
+    assert legend is None or not any("CV" in t.get_text() for t in legend.get_texts())
