@@ -10,7 +10,7 @@ JOBS ?= 2
 # The book's own tooling (book/_tooling/clrisk_book) is not part of the clrisk package.
 BOOK := PYTHONPATH=book/_tooling $(BIN)/python -m clrisk_book
 
-.PHONY: venv book site test lint bench samples clean browser-check gettext language-check
+.PHONY: venv book site test lint bench samples clean browser-check gettext language-check validate
 
 # The stamp is rebuilt whenever the pinned requirements or the package metadata change.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -40,6 +40,11 @@ test: venv
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py
+
+## Replicate study of the territory estimators (issue 12), 50 fresh populations x 2 countries:
+## writes benchmarks/results/sae_replicates.json (read by the validation chapter).
+validate: venv
+	$(BIN)/python benchmarks/sae_replicates.py --replicates 50 --countries chile guatemala
 
 ## Regenerate data_samples/ from clrisk.synth (deterministic).
 samples: venv
