@@ -217,6 +217,21 @@ def run_step(step: str, n: int) -> dict:
             classify_risk(scores, model=model, census=path, draws=DRAWS, seed=1)
         elif step == "classify_table":
             classify_risk(scores, model=model, patterns=table, draws=DRAWS, seed=1)
+        elif step in ("sae_full", "sae_bootstrap"):
+            # issue 12: census resolved once, mixed model fitted on the 200k survey, EBP with
+            # analytic MSE (sae_full) or B = 200 bootstrap (sae_bootstrap), P(top) draws
+            from clrisk.phase1.census_source import resolve_census
+            from clrisk.phase1.sae import fit_mixed_logit, p_top, predictive_draws
+            from clrisk.phase1.sae import small_area_estimates as sae_estimates
+
+            survey = pd.read_parquet(DATA / f"survey_{SURVEY_N}.parquet")
+            t, c = time.perf_counter(), time.process_time()
+            src = resolve_census(path, model.covariates)
+            fit = fit_mixed_logit(survey, model.covariates)
+            extra["fit_seconds"] = time.perf_counter() - t
+            res = sae_estimates(fit, src, mse="analytic" if step == "sae_full" else "bootstrap",
+                                bootstrap_B=200)
+            p_top(predictive_draws(res, DRAWS, 1))
         elif step == "shapley8":
             from clrisk.phase1.census_source import resolve_census
             from clrisk.phase1.factors import instrument2
@@ -248,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 3_000_000, 10_000_000])
     p.add_argument("--repeat", type=int, default=1, help="runs per step (best wall time kept)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
-    p.add_argument("--steps", nargs="+", default=list(STEPS), choices=["fit", *STEPS],
+    p.add_argument("--steps", nargs="+", default=list(STEPS),
+                   choices=["fit", *STEPS, "sae_full", "sae_bootstrap"],
                    help="steps to run (default: all)")
     p.add_argument("--merge", action="store_true",
                    help="replace only the measured (step, size) entries of --out")
@@ -271,9 +287,10 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
         except subprocess.CalledProcessError as exc:  # R without the survey package
             print(f"fit_r skipped: {exc.stderr.strip()[-200:]}", file=sys.stderr)
-    for n in args.sizes if any(s in STEPS for s in args.steps) else []:
+    sae_steps = ("sae_full", "sae_bootstrap")
+    for n in args.sizes if any(s in (*STEPS, *sae_steps) for s in args.steps) else []:
         ensure_census(n)
-        for step in [s for s in STEPS if s in args.steps]:
+        for step in [s for s in (*STEPS, "sae_full", "sae_bootstrap") if s in args.steps]:
             results.append(measure(step, n, args.repeat))
             r = results[-1]
             print(f"{step:14s} {n:>11,d}  {r['seconds']:7.2f} s  peak {r['peak_rss_mb']:7.0f} MB",
@@ -282,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         new = {(r["step"], r["size"]) for r in results}
         old = json.loads(args.out.read_text(encoding="utf-8"))["results"]
         results = [r for r in old if (r["step"], r["size"]) not in new] + results
-        order = {s: i for i, s in enumerate(["fit", "fit_r", *STEPS])}
+        order = {s: i for i, s in enumerate(["fit", "fit_r", *STEPS, "sae_full",
+                                             "sae_bootstrap"])}
         results.sort(key=lambda r: (not r["step"].startswith("fit"), r["size"], order[r["step"]]))
     floors = {r["size"]: r for r in results if r["step"] == "floor"}
     for r in results:

@@ -131,7 +131,10 @@ def _survey_arrays(survey: pd.DataFrame, covariates: Sequence[str], outcome: str
         key = pd.MultiIndex.from_arrays([t, df[psu].astype(str).to_numpy()])
         c, uniq = pd.factorize(key)
         tc = np.asarray(uniq.get_level_values(0), dtype=np.intp)
-    else:
+        # a PSU effect is identified apart from the territory effect only when some
+        # territories have two or more PSUs; otherwise the two-level model is fitted
+        nested = len(tc) > len(ids)
+    if not nested:
         c, tc = t.copy(), np.arange(len(ids))
     return {"ids": ids.astype(object), "t": t.astype(np.intp), "y": y, "w": w, "X": X,
             "n_t": n_t, "c": np.asarray(c, dtype=np.intp), "tc": tc, "nested": nested}
