@@ -7,6 +7,15 @@ census covariates do not capture); its delta-method interval carries only the sa
 β. The empirical best predictor (EBP, Hobza & Morales 2016) uses the survey children of t to
 predict u_t and carries its uncertainty.
 
+**PSU effect.** Children of one primary sampling unit (a segment of neighbouring households)
+share conditions the covariates miss; surveys show it as a design effect of 1.5–3. When the
+survey has a PSU column and some territory has two or more PSUs, the model adds
+v_c ~ N(0, σ_v²) nested in the territory: y ~ Bernoulli(Λ(x'β + u_t + v_c)). Without it the
+one or two sampled PSUs of a territory are taken for the territory (σ̂_u 0.6 for a true 0.25 on
+the clustered synthetic samples) and the EBP trusts them too much. A census child's
+probability then integrates its own (unobserved) PSU effect: F(s) = E[Λ(s + v)], tabulated
+once (:func:`logistic_normal`).
+
 **Fit** (:func:`fit_mixed_logit`). Survey weights enter by pseudo-likelihood with the weights
 scaled within each territory (Pfeffermann et al. 1998; Rabe-Hesketh & Skrondal 2006):
 
@@ -19,9 +28,10 @@ scaled within each territory (Pfeffermann et al. 1998; Rabe-Hesketh & Skrondal 2
 Raw (unscaled) expansion factors would act as if each territory had thousands of children
 observed and make every posterior of u_t collapse; the replicate study
 (``benchmarks/sae_replicates.py``) shows coverage by scaling. The marginal pseudo-likelihood
-Π_t ∫ Π_j f(y_j | u)^{w̃_j} φ(u; 0, σ²) du is computed by adaptive Gauss–Hermite quadrature
-(nodes centred on each territory's posterior mode, scaled by its curvature; vectorised over
-territories with ``np.bincount``) and maximised over (β, log σ) with L-BFGS-B using the exact
+Π_t ∫ φ(u; 0, σ_u²) Π_c ∫ φ(v; 0, σ_v²) Π_{j∈c} f(y_j | u + v)^{w̃_j} dv du is computed
+with u on an adaptive grid per territory (centred on its posterior mode, ±6 posterior sds,
+trapezoid rule) and v by Gauss–Hermite (vectorised over territories and PSUs with
+``np.bincount``) and maximised over (β, log σ) with L-BFGS-B using the exact
 Fisher-identity gradient. The covariance of β̂ is a sandwich with territories as clusters.
 By default the objective adds log σ — the boundary-avoiding Gamma(2) prior of Chung et al.
 (2013, Psychometrika; R ``blme``): with ~20 surveyed children per territory and a rare outcome
@@ -601,6 +611,7 @@ class PredictiveDraws:
     rates: np.ndarray
     territory_ids: np.ndarray
     estimator: str
+    u_hat: np.ndarray | None = None  # point value of u_t (posterior mean; 0 for synthetic)
 
 
 def _interp_logit(P: np.ndarray, nodes: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -628,7 +639,8 @@ def predictive_draws(result: SmallAreaResult, draws: int = 200, seed: int = 1234
     z = np.random.default_rng([seed, 1]).standard_normal((draws, len(post.mean)))
     u = post.mean[None, :] + dB @ post.dmean_dbeta.T + post.sd[None, :] * z
     rates = _interp_logit(result.curves, post.nodes, u) + dB @ result.gradient.T
-    return PredictiveDraws(Bd, u, np.clip(rates, 0.0, 1.0), result.territory_ids, "sae")
+    return PredictiveDraws(Bd, u, np.clip(rates, 0.0, 1.0), result.territory_ids, "sae",
+                           post.mean.copy())
 
 
 def synthetic_draws(scores: pd.DataFrame, model: Any, src: CensusSource, sigma2: float,
@@ -647,7 +659,7 @@ def synthetic_draws(scores: pd.DataFrame, model: Any, src: CensusSource, sigma2:
     u = np.sqrt(sigma2) * np.random.default_rng([seed, 2]).standard_normal(P.shape)
     rates = expit(logit(np.clip(P, 1e-12, 1 - 1e-12)) + u)
     return PredictiveDraws(draw_coefficients(beta, V, draws, seed), u, rates, src.territory_ids,
-                           "synthetic")
+                           "synthetic", np.zeros(P.shape[1]))
 
 
 def p_top(draws: PredictiveDraws, method: str = "quantiles", k: int = 3,
