@@ -202,3 +202,25 @@ def test_maps_hatch_imprecise_and_outline_uncertain_territories():
     fig = plot_territory_map(gdf, "mean_probability", kind="probability", lang="en")
     legend = fig.axes[0].get_legend()
     assert legend is None or not any("CV" in t.get_text() for t in legend.get_texts())
+
+
+def test_ratio_benchmark_reproduces_direct_estimates():
+    from clrisk.phase1.benchmarking import ratio_benchmark
+
+    terr = pd.DataFrame({"territory_id": ["a", "b", "c", "d"], "region_id": ["1", "1", "2", "2"],
+                         "children": [100.0, 300.0, 200.0, 200.0],
+                         "mean_probability": [0.10, 0.20, 0.05, 0.15],
+                         "ci_low": [0.05, 0.15, 0.02, 0.10], "ci_high": [0.2, 0.3, 0.1, 0.2],
+                         "rmse": [0.02, 0.03, 0.01, 0.02]})
+    survey = pd.DataFrame({"region_id": ["1", "1", "2", "2"], "child_labour": [1, 0, 0, 1],
+                           "weight": [1.0, 3.0, 9.0, 1.0]})
+    out, table = ratio_benchmark(terr, survey, "region")
+    direct = {"1": 0.25, "2": 0.1}
+    for r, d in direct.items():
+        g = out[out["region_id"] == r]
+        assert np.isclose(np.average(g["mean_probability"], weights=g["children"]), d)
+    assert np.allclose(table["model_after"], table["direct"])
+    assert np.allclose(out["rmse"] / terr["rmse"], out["mean_probability"]
+                       / terr["mean_probability"])
+    nat, t2 = ratio_benchmark(terr, survey, "national")
+    assert len(t2) == 1 and np.isclose(t2["model_after"].iloc[0], t2["direct"].iloc[0])
