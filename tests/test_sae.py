@@ -224,3 +224,21 @@ def test_ratio_benchmark_reproduces_direct_estimates():
                        / terr["mean_probability"])
     nat, t2 = ratio_benchmark(terr, survey, "national")
     assert len(t2) == 1 and np.isclose(t2["model_after"].iloc[0], t2["direct"].iloc[0])
+
+
+@pytest.mark.slow
+def test_replicate_study_reduced_size():
+    """benchmarks/sae_replicates.py at reduced size (make validate runs 50 x 2 countries)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "sae_replicates", ROOT / "benchmarks" / "sae_replicates.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rows = [r for s in (20_001, 20_002) for r in mod.one_replicate("chile", s, draws=100)]
+    summary = mod.summarise(pd.DataFrame(rows)).set_index("estimator")
+    sae_row, syn_row = summary.loc["sae"], summary.loc["synthetic"]
+    assert 0.85 <= sae_row["coverage"] <= 1.0
+    assert sae_row["coverage"] > syn_row["coverage"] + 0.2  # the coefficients-only band misses
+    assert sae_row["empirical_rmse"] <= 1.05 * syn_row["empirical_rmse"]
+    assert 0.6 <= sae_row["rmse_ratio"] <= 1.6
