@@ -167,7 +167,11 @@ def accumulate(model: object, blocks: Iterable[object], n_territories: int,
                np.zeros((n_territories, k)), np.full(k, np.inf), np.full(k, -np.inf))
     bits = 1 << np.arange(k)
     mode = additive_mode(model, specs)
-    for block in coalesce(blocks):
+    from clrisk.phase1.rowpass import prefetched
+
+    # reading, decoding and joining blocks run in a background thread (GIL released by
+    # pyarrow and NumPy copies) while this thread computes on the previous block
+    for block in prefetched(coalesce(blocks), depth=1):
         codes = np.asarray(block.territory_codes, dtype=np.intp)
         X = np.asarray(block.X, dtype=np.float64)
         w = np.asarray(block.weights, dtype=np.float64)
@@ -290,15 +294,27 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
             ss = sig[rows]
             starts = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
             ends = np.r_[starts[1:], len(rows)]
-            # per-child results: base, all moved, k Shapley values (, k one-at-a-time)
-            R = np.zeros((len(rows), width, d), dtype=dtype)
+            # per-child results: base, all moved, k Shapley values (, k one-at-a-time); for
+            # the point estimate one row per result (contiguous writes), else one per child
+            R = np.zeros((width, len(rows)) if d == 1 else (len(rows), width, d), dtype=dtype)
             for a0, a1 in zip(starts, ends, strict=True):
                 members = [j for j in range(k) if (int(ss[a0]) >> j) & 1]
                 ej = [e_of(j, a0, a1) for j in members]
-                _additive_group(e0[a0:a1], ej, members, k, exact, R[a0:a1], want_oat)
-            S = sp.csr_matrix((w[rows].astype(dtype), (codes[rows], np.arange(len(rows)))),
-                              shape=(T, len(rows)))
-            tot = (S @ R.reshape(len(rows), -1)).reshape(T, width, d)
+                if d == 1:
+                    _additive_group_point(e0[a0:a1, 0], ej, members, k, exact, R[:, a0:a1],
+                                          want_oat)
+                else:
+                    _additive_group(e0[a0:a1], ej, members, k, exact, R[a0:a1], want_oat)
+            if d == 1:  # one weighted bincount per result row (no transposition)
+                cr = codes[rows]
+                R *= w[rows][None, :]
+                tot = np.stack([np.bincount(cr, weights=r, minlength=T) for r in R],
+                               axis=1)[:, :, None]
+            else:
+                S = sp.csr_matrix((w[rows].astype(dtype), (codes[rows],
+                                                           np.arange(len(rows)))),
+                                  shape=(T, len(rows)))
+                tot = (S @ R.reshape(len(rows), -1)).reshape(T, width, d)
             out.base[:, cols] += tot[:, 0]
             out.all[:, cols] += tot[:, 1]
             out.shapley[:, :, cols] += tot[:, 2:2 + k]
@@ -331,6 +347,30 @@ def _additive_group(e0, ej, members, k, exact, R, want_oat=True) -> None:
             R[:, 2 + idx] = -np.tensordot(P, W, axes=([1], [0])).transpose(0, 2, 1)
     if want_oat:
         R[:, 2 + k + idx] = P[:, :1, :] - P[:, [1 << i for i in range(a)], :]
+
+
+def _additive_group_point(e0, ej, members, k, exact, R, want_oat) -> None:
+    """:func:`_additive_group` for the point estimate alone (one coefficient vector); ``R``
+    is (results, children) here.
+
+    Subsets are laid out as rows of a (2^a, n) array so that every product, the reciprocal
+    and the Shapley weighting (one BLAS product W' P) run over long contiguous rows."""
+    a, n = len(members), len(e0)
+    E = np.empty((1 << a, n), dtype=e0.dtype)
+    E[0] = e0
+    for i in range(a):  # subsets with bit i = subsets without it, times e_j
+        half = 1 << i
+        np.multiply(E[:half], ej[i][None, :, 0], out=E[half:2 * half])
+    P = np.reciprocal(np.add(E, 1.0, out=E), out=E)
+    R[0] = P[0]
+    R[1] = P[-1]
+    if a == 0:
+        return
+    idx = np.asarray(members)
+    if exact:
+        R[2 + idx] = -(shapley_matrix(a).T @ P)
+    if want_oat:
+        R[2 + k + idx] = P[:1] - P[[1 << i for i in range(a)]]
 
 
 def _group(model, X, codes, w, raw_names, specs, members, Bt, effects, exact, out, p_point,
