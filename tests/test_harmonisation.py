@@ -217,6 +217,11 @@ def test_bad_input_and_display(peru):
     survey, census, covs, terr = peru
     with pytest.raises(DataError, match="poverty"):
         harmonisation_check(survey.drop(columns="poverty"), census, covs, source="survey.csv")
+    holes = survey.copy()
+    holes.loc[holes.index[[2, 5]], "psu"] = None
+    with pytest.raises(DataError, match="psu") as exc:
+        harmonisation_check(holes, census, covs, source="survey.csv")
+    assert "3" in str(exc.value) and "6" in str(exc.value)
     tab = harmonisation_check(survey, census, covs, regions=terr)
     shown = display_table(tab, lang="es")
     assert "Diferencia estandarizada" in shown.columns

@@ -205,6 +205,13 @@ def harmonisation_check(survey: pd.DataFrame, census: Any, covariates: Sequence[
                                    "harmonisation check").format(cols=", ".join(missing)),
                          _("map the national names onto the canonical ones in profile.yaml"),
                          column=missing[0])
+    for col in needed:
+        bad = survey[col].isna().to_numpy()
+        if bad.any():
+            raise data_error(source, _("missing values in a column the harmonisation check "
+                                       "needs"),
+                             _("impute or drop these rows before the check"), column=col,
+                             rows=[int(i) + 1 for i in np.flatnonzero(bad)])
     k = len(covariates)
     X = survey[covariates].to_numpy(dtype=float)
     w = survey[weight].to_numpy(dtype=float)
