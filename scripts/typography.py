@@ -38,8 +38,8 @@ _KEEP_DECIMAL_BEFORE = re.compile(r"(meta|cible|target|objetivo|ODS|ODD|SDG|Pyth
 def _fix_text(text: str, lang: str, package: bool = False) -> str:
     if lang == "fr":
         text = _FR_APOS.sub("’", text)
-    if package:
-        return _PERCENT.sub(NBSP + "%", text)
+    if package:  # CLI/error messages: only the apostrophe (see fix_file)
+        return text
     if lang == "fr":
         text = _DQUOTE.sub(lambda m: f"«{NBSP}{m.group(1).strip()}{NBSP}»", text)
         text = re.sub(r"« +", f"«{NBSP}", text)
@@ -99,8 +99,8 @@ def fix_file(path: Path, write: bool = True, package: bool | None = None
     """Fix one catalog in place, line by line (the file keeps its wrapping, so the diff shows
     only the characters that changed); return (old, new) msgstr pairs that changed.
 
-    In the package catalogs (CLI and error messages) only apostrophes and "%" spacing are
-    fixed: their quotes and decimal points are often values a user types (``decimal: ","``).
+    In the package catalogs (CLI and error messages) only French apostrophes are fixed: their
+    quotes and decimal points are often values a user types (``decimal: ","``).
     """
     import difflib
 
