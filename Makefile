@@ -10,7 +10,7 @@ JOBS ?= 2
 # The book's own tooling (book/_tooling/clrisk_book) is not part of the clrisk package.
 BOOK := PYTHONPATH=book/_tooling $(BIN)/python -m clrisk_book
 
-.PHONY: venv book site test lint bench samples clean browser-check gettext language-check validate
+.PHONY: venv book site test lint bench samples clean browser-check gettext language-check validate handouts
 
 # The stamp is rebuilt whenever the pinned requirements or the package metadata change.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -65,3 +65,8 @@ language-check: venv
 ## Extract prose messages and update book/locales/{es,fr} catalogs (sphinx-intl).
 gettext: venv
 	$(BOOK) gettext
+
+## Printable handouts (map, levels, factors, warnings + exercise sheet) per country x language:
+## _build/handouts/<lang>/<country>.pdf, printed by headless Chromium (scripts/build_handouts.py).
+handouts: venv
+	$(BIN)/python scripts/build_handouts.py
