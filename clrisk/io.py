@@ -22,11 +22,17 @@ def before_write(path: Path) -> None:
 
     Why a hook: the interruption tests must stop a run at *each* write (they replace this
     function) and kill a real process while it writes (``CLRISK_TEST_WRITE_DELAY`` = seconds
-    to wait before each file, so the kill lands mid-run deterministically). No effect otherwise.
+    to wait before each file, so the kill lands mid-run deterministically;
+    ``CLRISK_TEST_WRITE_HOLD`` = a file whose existence holds the run before its next write, so
+    a second run can be started while the first one certainly holds the folder). No effect
+    otherwise.
     """
     delay = os.environ.get("CLRISK_TEST_WRITE_DELAY")
     if delay:
         time.sleep(float(delay))
+    hold = os.environ.get("CLRISK_TEST_WRITE_HOLD")  # wait while this file exists
+    while hold and os.path.exists(hold):
+        time.sleep(0.05)
 
 
 @contextlib.contextmanager

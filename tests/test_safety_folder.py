@@ -230,20 +230,44 @@ class Interrupted(Exception):
     pass
 
 
-def _count_writes(toy: Path, out: Path, monkeypatch) -> int:
-    calls = []
-    monkeypatch.setattr(clrisk_io, "before_write", lambda path: calls.append(path))
-    assert run(toy, out) == 0
-    monkeypatch.undo()
-    return len(calls)
+@pytest.fixture(scope="module")
+def computed(toy_template: Path):
+    """One computed run of the toy (the interruption tests only exercise the writing)."""
+    import warnings
+
+    from clrisk.data import load_country
+    from clrisk.pipeline import run_country
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = load_country(toy_template / "profile.yaml")
+        return data, run_country(data, draws=20)
 
 
 @pytest.mark.parametrize("previous", [True, False])
-def test_interruption_at_every_write(toy: Path, tmp_path: Path, previous_result: Path,
+def test_interruption_at_every_write(computed, tmp_path: Path, previous_result: Path,
                                      monkeypatch, previous: bool) -> None:
-    n_writes = _count_writes(toy, tmp_path / "count", monkeypatch)
-    assert n_writes >= 8
-    inputs = folder_digests(toy, recursive=True)
+    from clrisk.results import write as results_write
+    from clrisk.results import write_outputs
+
+    def cheap_map(gdf, column, kind, lang, title, path, *args, **kwargs) -> list[Path]:
+        """Same files and write points as a real map, without the rendering time."""
+        out = []
+        for ext in (".png", ".svg"):
+            with clrisk_io.atomic_write(path.with_suffix(ext)) as fh:
+                fh.write(f"{column} {kind}")
+            out.append(path.with_suffix(ext))
+        return out
+
+    monkeypatch.setattr(results_write, "_map", cheap_map)
+    real_hook = clrisk_io.before_write
+    data, result = computed
+    calls: list[Path] = []
+    monkeypatch.setattr(clrisk_io, "before_write", lambda path: calls.append(path))
+    write_outputs(result, data, tmp_path / "count", maps=True)
+    monkeypatch.setattr(clrisk_io, "before_write", real_hook)
+    n_writes = len(calls)
+    assert n_writes >= 15  # tables, GeoPackage, five maps x PNG/SVG, report, manifest
     for n in range(n_writes):
         case = tmp_path / f"case{n}"
         case.mkdir()
@@ -251,7 +275,7 @@ def test_interruption_at_every_write(toy: Path, tmp_path: Path, previous_result:
         if previous:
             shutil.copytree(previous_result, out)
         expected = folder_digests(out, recursive=True) if previous else None
-        seen = []
+        seen: list[Path] = []
 
         def stop_at_n(path: Path, n: int = n, seen: list = seen) -> None:
             seen.append(path)
@@ -260,15 +284,38 @@ def test_interruption_at_every_write(toy: Path, tmp_path: Path, previous_result:
 
         monkeypatch.setattr(clrisk_io, "before_write", stop_at_n)
         with pytest.raises(Interrupted):
-            run(toy, out)
-        monkeypatch.undo()
+            write_outputs(result, data, out, maps=True)
+        monkeypatch.setattr(clrisk_io, "before_write", real_hook)
         if previous:
             assert folder_digests(out, recursive=True) == expected, n
             assert_complete(out)
         else:
             assert not out.exists(), n
         no_leftovers(case)
-        assert folder_digests(toy, recursive=True) == inputs
+    write_outputs(result, data, tmp_path / "final", maps=True)  # and uninterrupted: complete
+    assert_complete(tmp_path / "final")
+
+
+def test_interruption_while_drawing_a_real_map(computed, tmp_path: Path,
+                                               previous_result: Path, monkeypatch) -> None:
+    from clrisk.results import write_outputs
+
+    data, result = computed
+    out = tmp_path / "out"
+    shutil.copytree(previous_result, out)
+    expected = folder_digests(out)
+
+    def stop_at_second_map(path: Path, seen: list = []) -> None:  # noqa: B006
+        if Path(path).suffix in (".png", ".svg"):
+            seen.append(path)
+            if len(seen) == 3:
+                raise Interrupted("while drawing maps")
+
+    monkeypatch.setattr(clrisk_io, "before_write", stop_at_second_map)
+    with pytest.raises(Interrupted):
+        write_outputs(result, data, out, maps=True)
+    assert folder_digests(out) == expected
+    no_leftovers(tmp_path)
 
 
 # --- 3. file-system faults ----------------------------------------------------------------------
@@ -350,15 +397,16 @@ def test_os_error_message_in_spanish(toy: Path, tmp_path: Path, monkeypatch, cap
 
 
 # --- real processes: kill -9 while writing, two concurrent runs --------------------------------
-def _spawn(toy: Path, out: Path, delay: str) -> subprocess.Popen:
-    env = {**os.environ, "CLRISK_TEST_WRITE_DELAY": delay, "PYTHONPATH": str(ROOT)}
+def _spawn(toy: Path, out: Path, delay: str, extra: dict | None = None) -> subprocess.Popen:
+    env = {**os.environ, "CLRISK_TEST_WRITE_DELAY": delay, "PYTHONPATH": str(ROOT),
+           **(extra or {})}
     return subprocess.Popen([sys.executable, "-m", "clrisk", "run", "--profile",
                              str(toy / "profile.yaml"), "--out", str(out), *FAST],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_for_staging(parent: Path, n_files: int, proc: subprocess.Popen,
-                      timeout: float = 120) -> None:
+                      timeout: float = 300) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         staging = [p for p in parent.iterdir() if ".clrisk-new-" in p.name]
@@ -399,39 +447,23 @@ def test_kill_9_while_writing(toy: Path, tmp_path: Path, previous_result: Path,
 
 
 def test_two_concurrent_runs(toy: Path, tmp_path: Path) -> None:
+    """The first run is held before its first write (it owns the folder); a second run into
+    the same folder is refused at once; released, the first completes."""
     out = tmp_path / "out"
-    first = _spawn(toy, out, "0.3")
+    hold = tmp_path / "hold"
+    hold.write_text("")
+    env = {"CLRISK_TEST_WRITE_HOLD": str(hold)}
+    first = _spawn(toy, out, "0", env)
     try:
-        _wait_for_staging(tmp_path, 1, first)
+        _wait_for_staging(tmp_path, 0, first)
         second = _spawn(toy, out, "0")
-        _o2, e2 = second.communicate(timeout=120)
+        _o2, e2 = second.communicate(timeout=300)
     finally:
+        hold.unlink()
         _o1, e1 = first.communicate(timeout=300)
     assert first.returncode == 0, e1
-    assert second.returncode == 3
+    assert second.returncode == 3, e2
     assert "another clrisk run is writing into this folder" in e2
     assert "Traceback" not in e2
     assert_complete(out)
     no_leftovers(tmp_path)
-
-
-@pytest.mark.parametrize("victim", ["survey.csv", "admin_records.csv"])
-def test_init_profile_never_overwrites_an_input(toy: Path, victim: str, capsys) -> None:
-    from argparse import Namespace
-
-    from clrisk.commands import init_profile
-    from clrisk.errors import DataError
-
-    before = folder_digests(toy, recursive=True)
-    args = Namespace(survey=str(toy / "survey.csv"), census=str(toy / "census.parquet"),
-                     territories=str(toy / "territories.geojson"),
-                     admin_records=str(toy / "admin_records.csv"), out=str(toy / victim),
-                     force=True)
-    with pytest.raises(DataError, match="--force would overwrite|names one of the input"):
-        init_profile.run(args)
-    assert folder_digests(toy, recursive=True) == before
-    assert main(["init-profile", "--survey", str(toy / "survey.csv"), "--territories",
-                 str(toy / "territories.geojson"), "--out", str(toy / victim), "--force",
-                 "--lang", "es"]) == 2
-    assert "Solución" in capsys.readouterr().err
-    assert folder_digests(toy, recursive=True) == before
