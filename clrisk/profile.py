@@ -287,8 +287,14 @@ def read_yaml_with_lines(path: Path) -> tuple[Any, dict[YamlPath, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
+        from clrisk.i18n import get_language
+
+        # The parser's own text is English: other languages get the position instead.
+        problem = (_("invalid YAML: {problem}").format(problem=exc.problem or exc)
+                   if get_language() == "en" or mark is None else
+                   _("invalid YAML near column {col}").format(col=mark.column + 1))
         raise _profile_error(
-            path, line, _("invalid YAML: {problem}").format(problem=exc.problem or exc),
+            path, line, problem,
             _("check indentation (spaces, not tabs), colons after keys and closing brackets"),
         ) from exc
     lines: dict[YamlPath, int] = {}

@@ -226,3 +226,6 @@ T.update({
 "--force would overwrite a file that is not a profile": ("--force sobrescribiría un archivo que no es un perfil", "--force écraserait un fichier qui n’est pas un profil"),
 "write the profile to a .yaml file": ("escriba el perfil en un archivo .yaml", "écrivez le profil dans un fichier .yaml"),
 })
+T.update({
+"invalid YAML near column {col}": ("YAML no válido cerca de la columna {col}", "YAML invalide près de la colonne {col}"),
+})

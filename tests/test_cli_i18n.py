@@ -121,3 +121,40 @@ def test_describe_rows_translated() -> None:
                    ". Correction : corriger") or ("colonne « age »" in msg and "lignes 1" in msg
                                                   and "(et 14 de plus)" in msg
                                                   and "Correction : corriger" in msg)
+
+
+def _survey_text(toy: Path, fn) -> None:
+    import pandas as pd
+
+    df = pd.read_csv(toy / "survey.csv", dtype=str)
+    fn(df)
+    df.to_csv(toy / "survey.csv", index=False)
+
+
+LOADER_FAULTS = {
+    "missing_column": lambda t: _survey_text(t, lambda d: d.pop("psu")),
+    "outcome_not_binary": lambda t: _survey_text(
+        t, lambda d: d.__setitem__("child_labour", d["child_labour"].where(d.index > 7, "5"))),
+    "weight_zero": lambda t: _survey_text(
+        t, lambda d: d.__setitem__("weight", d["weight"].where(d.index != 2, "0"))),
+    "unknown_territory": lambda t: _survey_text(
+        t, lambda d: d.__setitem__("territory_id",
+                                   d["territory_id"].where(d.index != 2, "999999"))),
+    "bad_yaml": lambda t: (t / "profile.yaml").write_text("country: [a\n", encoding="utf-8"),
+    "file_missing": lambda t: (t / "survey.csv").unlink(),
+}
+
+
+@pytest.mark.parametrize("lang", ["es", "fr"])
+@pytest.mark.parametrize("fault", sorted(LOADER_FAULTS))
+def test_loader_messages_fully_translated(fault: str, lang: str, toy: Path, tmp_path: Path,
+                                          capsys) -> None:
+    LOADER_FAULTS[fault](toy)
+    before = folder_digests(toy, recursive=True)
+    assert main(["run", "--profile", str(toy / "profile.yaml"), "--out", str(tmp_path / "r"),
+                 "--quiet", "--no-maps", "--lang", lang]) == 2
+    err = capsys.readouterr().err
+    assert english_words(err) == [], err
+    assert "np.int64" not in err and "{{" not in err
+    assert not (tmp_path / "r").exists()
+    assert folder_digests(toy, recursive=True) == before

@@ -70,8 +70,10 @@ def missing_columns(df: pd.DataFrame, required: list[str] | tuple[str, ...], pat
                     "profile").format(what=what)
     if guesses:
         fix += " " + _("(close names found: {g})").format(g=", ".join(guesses))
+    names = {"survey": _("survey"), "census": _("census"), "territories": _("territories"),
+             "admin_records": _("administrative records"), "services": _("services")}
     return data_error(path, _("required column(s) missing in the {what} file: {cols}").format(
-        what=what, cols=", ".join(missing)), fix, column=missing[0])
+        what=names.get(what, what), cols=", ".join(missing)), fix, column=missing[0])
 
 
 def empty_table(df: pd.DataFrame, path: Path, what: str) -> DataError | None:
@@ -86,11 +88,12 @@ def binary(df: pd.DataFrame, col: str, path: Path) -> DataError | None:
     bad = ~x.isin([0, 1])
     if not bad.any():
         return None
-    values = ", ".join(repr(v) for v in pd.unique(df[col][bad])[:5])
+    values = ", ".join(repr(v.item() if hasattr(v, "item") else v)
+                       for v in pd.unique(df[col][bad])[:5])
     return data_error(path, _("{col} must be 0 or 1 (found {values})").format(
         col=col, values=values),
         _("recode it to 1 = in child labour, 0 = not (e.g. 'mapping: {{survey: {{derive: "
-          "{{child_labour: <expression>}}}}}}'); missing values are not allowed"),
+          "{{child_labour: <expression>}}}}}}'); missing values are not allowed").format(),
         column=col, rows=rows_of(bad))
 
 
