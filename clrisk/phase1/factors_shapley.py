@@ -252,7 +252,6 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
     covs = list(model.covariates)
     design_cols = {f.name: 1 + covs.index(f.name) for f in specs if mode == "direct"}
     direct = mode == "direct" and set(covs) <= set(raw_names)
-    Xf = np.ascontiguousarray(X[:, [f.column for f in specs]])  # the factors' raw columns
     p_point = np.empty(n) if on_block is not None else None
     width = 2 + k + (k if want_oat else 0)
     for dtype, cols in parts:
@@ -266,7 +265,6 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
         step = max(1, CHUNK_ELEMENTS // (d * (k + 1)))
         for s0 in range(0, n, step):
             rows = order[s0:s0 + step]
-            Xr_f = Xf[rows]
             if eta_all is not None:
                 Xr = Xd = None
                 eta = eta_all[rows]
@@ -278,12 +276,12 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
                 eta += effects[codes[rows], cols].astype(dtype)
             e0 = np.exp(-eta)
 
-            def e_of(j: int, a0: int, a1: int, Xr=Xr, Xd=Xd, Xr_f=Xr_f, B=B, dtype=dtype
+            def e_of(j: int, a0: int, a1: int, Xr=Xr, Xd=Xd, rows=rows, B=B, dtype=dtype
                      ) -> np.ndarray:
                 """exp(−d_j) for rows a0..a1, all on the risk side of factor j."""
                 f = specs[j]
-                if mode == "direct":
-                    dj = (f.reference - Xr_f[a0:a1, j]).astype(dtype)
+                if mode == "direct":  # gather only this factor's column, only these rows
+                    dj = (f.reference - X[rows[a0:a1], f.column]).astype(dtype)
                     return np.exp(-(dj[:, None] * B[design_cols[f.name]][None, :]))
                 Xc = counterfactual_rows(Xr[a0:a1], specs, [j])
                 diff = (design_rows(model, Xc, raw_names) - Xd[a0:a1]).astype(dtype)
