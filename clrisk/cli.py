@@ -127,6 +127,31 @@ def main(argv: list[str] | None = None) -> int:
     with translated_argparse():
         args = parser.parse_args(argv)
     set_language(args.lang)
+    with _terminate_as_interrupt():
+        return _dispatch(args)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler or ``kill``) unwinds like Ctrl-C, so the staging folder of a run
+    is removed and the previous result stays (SIGKILL cannot be caught: the next run cleans)."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (embedded use): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except (DataError, ModelError) as exc:

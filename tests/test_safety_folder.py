@@ -467,3 +467,20 @@ def test_two_concurrent_runs(toy: Path, tmp_path: Path) -> None:
     assert "Traceback" not in e2
     assert_complete(out)
     no_leftovers(tmp_path)
+
+
+def test_sigterm_while_writing_removes_the_staging_folder(toy: Path, tmp_path: Path,
+                                                          previous_result: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(previous_result, out)
+    expected = folder_digests(out)
+    proc = _spawn(toy, out, "0.4")
+    try:
+        _wait_for_staging(tmp_path, 2, proc)
+        proc.terminate()
+    finally:
+        _o, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "nothing was changed" in err
+    assert folder_digests(out) == expected
+    no_leftovers(tmp_path)
