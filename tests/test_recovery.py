@@ -1,9 +1,11 @@
 """Recovery of the synthetic truth, for every sample country with a survey and a census.
 
 Why these thresholds: the synthetic population has an unobserved territory effect u_t
-(``truth.json`` ``sigma_u``) that no census-projection model can see, so the ranking of the
-*true* territory probabilities (which include u_t) is matched less tightly than the ranking of
-the structural probabilities (true beta applied to the census). Coefficient coverage is judged
+(``truth.json`` ``sigma_u``) and PSU effects that no census-projection model can see, and the
+larger countries publish a weighted census sample, so the ranking of the *true* territory
+probabilities is matched less tightly than the ranking of the structural probabilities (true
+beta applied to the census); the "oracle" (true beta on the census vs the truth) is the ceiling.
+The true coefficients are the census parameter (``truth.json`` ``coefficients_definition``). Coefficient coverage is judged
 pooled over countries: with 12-13 coefficients per country at 95% nominal coverage, requiring
 >= 90% inside in every single country would fail by chance about one time in eight per country.
 Figures per country are printed (``pytest -s``) and reported in the manual.
@@ -23,6 +25,7 @@ from scipy.stats import spearmanr
 from clrisk.phase1.classify import classify_risk
 from clrisk.phase1.patterns import collapse_census
 from clrisk.phase1.scoring import score_territories
+from clrisk.pipeline import census_weight
 
 ROOT = Path(__file__).resolve().parents[1] / "data_samples"
 RISK_COUNTRIES = ("argentina", "brazil", "chile", "colombia", "guatemala", "mexico", "peru")
@@ -54,12 +57,14 @@ def recovery(folder: Path) -> dict[str, float]:
     true_b = pd.Series(truth["coefficients"])[model.params.index]
     inside = (np.log(ors["ci_low"]) <= true_b) & (true_b <= np.log(ors["ci_high"]))
     census = data.census if data.census is not None else data.census_path
-    table = collapse_census(census, model.covariates)
+    weight = census_weight(census)  # the larger samples publish a weighted census sample
+    table = collapse_census(census, model.covariates, weight=weight)
     scores = score_territories(model, table)
     true_p = scores["territory_id"].map(truth["territory_probability"]).to_numpy(float)
     Xd = table.design(model.covariates)
     b = true_b[["const", *model.covariates]].to_numpy()
     structural = (table.counts @ expit(Xd @ b)) / table.children
+    oracle = float(spearmanr(structural, true_p).statistic)
     levels = classify_risk(scores)
     top = levels["risk_level"].to_numpy() == levels["risk_level"].max()
     truly_high = true_p > np.quantile(true_p, 2 / 3)
@@ -68,6 +73,7 @@ def recovery(folder: Path) -> dict[str, float]:
         "inside_ci": int(inside.sum()),
         "rho_true": float(spearmanr(scores["mean_probability"], true_p).statistic),
         "rho_structural": float(spearmanr(scores["mean_probability"], structural).statistic),
+        "rho_oracle": oracle,
         "top_truly_high": float(truly_high[top].mean()),
     }
 
@@ -93,9 +99,14 @@ def test_coefficients_inside_their_ci(figures):
 
 
 def test_territory_ranking(figures):
+    # The ceiling for any census projection is the oracle (true coefficients on the census):
+    # u_t, the PSU effects and, where the census is a sample, its sampling error are invisible
+    # to it. The fitted model must come close to that ceiling, and the ceiling itself must be
+    # high enough for the levels to mean something.
     assert (figures["rho_structural"] >= 0.95).all()
-    assert figures["rho_true"].mean() >= 0.9
+    assert (figures["rho_true"] >= figures["rho_oracle"] - 0.03).all()
     assert (figures["rho_true"] >= 0.8).all()
+    assert figures["rho_true"].mean() >= 0.85
 
 
 def test_top_level_is_mostly_truly_high(figures):

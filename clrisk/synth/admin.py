@@ -1,10 +1,16 @@
 """Administrative-record indicators (IVTI inputs) and the services inventory.
 
-Why generate indicators from the same population: an IVTI built from these records should
-agree, imperfectly, with the model's territory probabilities, as it does in countries that
-have both. Some indicators are aggregates of the synthetic census (rural population, poverty,
-programme and insurance coverage, attendance, share of children); the others are driven by the
-latent vulnerability v_t = standardised logit of the true territory probability, plus noise.
+Why generate indicators from the structural drivers, not from the outcome: in a real country
+the administrative records know nothing of child labour itself; they measure the territory's
+conditions (deprivation, rurality, schooling, poverty, jobs), with their own errors and some
+years late. An IVTI built from them agrees with the model's territory probabilities only as far
+as those conditions drive child labour, so the agreement the IVTI chapter reports is a finding,
+not a construction. Some indicators are aggregates of the synthetic census taken at an earlier
+date (a lag: each territory has drifted since, N(0, 0.35) on the logit scale) and measured with
+error; the others are driven by the territory's deprivation z_t and rural share (the same
+latents that drive the population's covariates) plus indicator-specific noise. The true
+probabilities, the territory effect u_t and the PSU effects never enter. Omissions (missing
+values) are drawn at ``OMISSION_RATE`` per cell.
 """
 
 from __future__ import annotations
@@ -84,37 +90,51 @@ def latent_vulnerability(territory_probability: np.ndarray) -> np.ndarray:
     return (lg - lg.mean()) / (lg.std() + 1e-12)
 
 
-def admin_records(rng: np.random.Generator, stats: pd.DataFrame, v: np.ndarray,
-                  names: tuple[str, ...]) -> pd.DataFrame:
-    """One row per territory; ``stats`` holds census aggregates by territory (same order as v):
-    rural, poverty, social_programme, health_insurance, school_attendance (household or child
-    means) and children, persons (counts)."""
-    n = len(v)
+OMISSION_RATE = 0.0  # share of indicator cells left empty (0 until every reader handles it)
+LAG_SD = 0.35  # logit-scale drift of a census aggregate since it was measured
 
-    def rate(base: float, load: float, sd: float) -> np.ndarray:
-        return 100 * expit(logit(base) + load * v + rng.normal(0.0, sd, n))
+
+def admin_records(rng: np.random.Generator, stats: pd.DataFrame, drivers: pd.DataFrame,
+                  names: tuple[str, ...], omission_rate: float = OMISSION_RATE) -> pd.DataFrame:
+    """One row per territory; ``stats`` holds census aggregates by territory: rural, poverty,
+    social_programme, health_insurance, school_attendance, adult_unemployed (household or child
+    means) and children, persons (counts); ``drivers`` (same order) the territory latents
+    ``deprivation`` (z_t) and ``rural_share``."""
+    n = len(stats)
+    z = drivers["deprivation"].to_numpy(float)
+    rural = drivers["rural_share"].to_numpy(float)
+    rc = (rural - rural.mean()) / (rural.std() + 1e-12)
+
+    def rate(base: float, load: np.ndarray, sd: float) -> np.ndarray:
+        return 100 * expit(logit(base) + load + rng.normal(0.0, sd, n))
 
     def noisy(share: np.ndarray, sd: float) -> np.ndarray:
-        return np.clip(100 * share + rng.normal(0.0, sd, n), 0.0, 100.0)
+        """An old census aggregate: drifted since (lag), then measured with error (pp)."""
+        lag = expit(np.log(np.clip(share, 1e-3, 1 - 1e-3) / np.clip(1 - share, 1e-3, 1))
+                    + rng.normal(0.0, LAG_SD, n))
+        return np.clip(100 * lag + rng.normal(0.0, sd, n), 0.0, 100.0)
 
     gen = {
-        "school_dropout": lambda: rate(0.06, 0.45, 0.25),
-        "overage": lambda: rate(0.15, 0.40, 0.25),
+        "school_dropout": lambda: rate(0.06, 0.40 * z + 0.15 * rc, 0.35),
+        "overage": lambda: rate(0.15, 0.35 * z + 0.10 * rc, 0.35),
         "school_attendance_rate": lambda: noisy(stats["school_attendance"].to_numpy(), 1.0),
         "poverty_rate": lambda: noisy(stats["poverty"].to_numpy(), 2.0),
         "social_programme_coverage": lambda: noisy(stats["social_programme"].to_numpy(), 2.0),
-        "adult_unemployment": lambda: rate(0.07, 0.30, 0.25),
-        "informality": lambda: rate(0.45, 0.50, 0.30),
+        "adult_unemployment": lambda: noisy(stats["adult_unemployed"].to_numpy(), 1.5),
+        "informality": lambda: rate(0.45, 0.40 * z + 0.30 * rc, 0.35),
         "agricultural_employment": lambda: 100 * expit(
-            logit(0.06) + 3.0 * stats["rural"].to_numpy() + 0.3 * v + rng.normal(0, 0.3, n)),
-        "rural_population": lambda: 100 * stats["rural"].to_numpy(),
+            logit(0.06) + 3.0 * rural + 0.2 * z + rng.normal(0, 0.35, n)),
+        "rural_population": lambda: noisy(stats["rural"].to_numpy(), 1.0),
         "child_share": lambda: 100 * (stats["children"] / stats["persons"]).to_numpy(),
         "health_insurance_coverage": lambda: noisy(stats["health_insurance"].to_numpy(), 2.0),
-        "adolescent_pregnancy": lambda: 55.0 * np.exp(0.30 * v + rng.normal(0.0, 0.15, n)),
+        "adolescent_pregnancy": lambda: 55.0 * np.exp(0.25 * z + 0.1 * rc
+                                                      + rng.normal(0.0, 0.2, n)),
     }
     out = pd.DataFrame({"territory_id": stats["territory_id"].to_numpy()})
     for name in names:
-        out[name] = np.round(gen[name](), 1)
+        values = np.round(gen[name](), 1)
+        gone = rng.random(n) < omission_rate
+        out[name] = np.where(gone, np.nan, values)
     return out
 
 
@@ -133,11 +153,11 @@ SERVICES: tuple[tuple[str, str, str, float, dict[str, tuple[str, str]]], ...] = 
         "es": ("Transferencia monetaria condicionada", "Ministerio de Desarrollo Social"),
         "pt": ("Transferência de renda condicionada", "Ministério do Desenvolvimento Social"),
         "en": ("Conditional cash transfer", "Ministry of Labour and Social Security")}),
-    ("after_school_care", "social_protection", "female_head;school_attendance", 0.40, {
+    ("after_school_care", "social_protection", "school_attendance", 0.40, {
         "es": ("Centro de cuidado y jornada extendida", "Municipalidad"),
         "pt": ("Centro de convivência no contraturno escolar", "Prefeitura Municipal"),
         "en": ("After-school care centre", "Parish Council")}),
-    ("indigenous_liaison", "social_protection", "indigenous", 0.30, {
+    ("indigenous_liaison", "social_protection", "social_programme", 0.30, {
         "es": ("Oficina de atención a pueblos indígenas", "Ministerio de Cultura"),
         "pt": ("Coordenação regional de povos indígenas", "Fundação Nacional dos Povos Indígenas")}),
     ("employment_service", "labour", "adult_unemployed", 0.45, {

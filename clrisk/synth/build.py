@@ -80,14 +80,23 @@ def simulate_country(key: str, seed: int = DEFAULT_SEED, scale: float = 1.0) -> 
     ch, owner = dgp.draw_children(r_pop, hh)
     terr_ch = terr_hh[owner]
 
+    # Survey segments exist before the outcome: the outcome has a segment (PSU) effect.
+    tid = np.asarray(geo.territory_id, dtype=object)
+    frame = pd.DataFrame({"territory": terr_hh, "territory_id": tid[terr_hh],
+                          "region": geo.region_index[terr_hh], "rural": hh["rural"]})
+    frame = design.segment_frame(frame, list(c.region_codes))
+    seg_effect = design.segment_effects(r_out, frame)  # per household, centred in its area
+
     beta = dgp.country_beta(c, r_beta)
-    lp = dgp.linear_predictor(ch, beta) + lat.effect[terr_ch]
-    const = round(dgp.solve_intercept(lp, c.prevalence), 4)
+    lp = dgp.linear_predictor(ch, beta) + lat.effect[terr_ch] + seg_effect[owner]
+    if c.mean_territory_risk is not None:
+        const = round(dgp.solve_intercept_territory_mean(lp, terr_ch, c.mean_territory_risk), 4)
+    else:
+        const = round(dgp.solve_intercept(lp, c.prevalence), 4)
     p = dgp.expit(const + lp)
     y = (r_out.random(len(p)) < p).astype(np.int8)
-    coefficients = {"const": const, **beta}
+    dgp_coefficients = {"const": const, **beta}
 
-    tid = np.asarray(geo.territory_id, dtype=object)
     rid = np.asarray(geo.region_id, dtype=object)
     covs = list(c.covariates or CORE_COVARIATES)
     pop = pd.DataFrame({"territory": terr_ch, "territory_id": tid[terr_ch],
@@ -109,39 +118,51 @@ def simulate_country(key: str, seed: int = DEFAULT_SEED, scale: float = 1.0) -> 
     # census aggregates for the administrative records
     hh_df = pd.DataFrame({"territory_id": tid[terr_hh], "persons": hh["household_size"],
                           **{k: hh[k] for k in ("rural", "poverty", "social_programme",
-                                                "health_insurance")}})
+                                                "health_insurance", "adult_unemployed")}})
     stats = hh_df.groupby("territory_id", sort=True).agg(
         rural=("rural", "mean"), poverty=("poverty", "mean"),
         social_programme=("social_programme", "mean"),
-        health_insurance=("health_insurance", "mean"), persons=("persons", "sum"))
+        health_insurance=("health_insurance", "mean"), persons=("persons", "sum"),
+        adult_unemployed=("adult_unemployed", "mean"))
     stats["children"] = pop.groupby("territory_id", sort=True).size()
     stats["school_attendance"] = pop.groupby("territory_id", sort=True)["school_attendance"].mean()
     stats = stats.reset_index()
     v = admin.latent_vulnerability(tprob.to_numpy())
-    records = admin.admin_records(r_adm, stats, v, indicator_names(c))
+    drivers = pd.DataFrame({"territory_id": tid, "deprivation": lat.deprivation,
+                            "rural_share": lat.rural_share}).sort_values("territory_id")
+    records = admin.admin_records(r_adm, stats, drivers, indicator_names(c))
     services = admin.services_inventory(
         r_adm, stats["territory_id"].to_numpy(), stats["children"].to_numpy(), c.language, c.key,
         with_indigenous=c.indigenous_share >= 0.05)
 
     census = survey = None
     design_info: dict[str, Any] = {}
+    census_info: dict[str, Any] = {}
+    coefficients = dgp_coefficients
     if "risk_model" in c.instruments:
-        census = pop[["territory_id", *covs]].copy()
-        frame = pd.DataFrame({"territory": terr_hh, "territory_id": tid[terr_hh],
-                              "region": geo.region_index[terr_hh], "rural": hh["rural"]})
-        frame = design.segment_frame(frame, list(c.region_codes))
-        sample = design.draw_sample(r_des, frame, c.household_fraction, c.households_per_psu,
+        covs_x = list(c.covariates)
+        coefficients = dgp.population_logit(pop, covs_x)
+        census, census_info = _census_sample(r_des, pop, covs, c.census_households)
+        fraction = min(1.0, c.survey_children / len(pop))
+        sample = design.draw_sample(r_des, frame, fraction, c.households_per_psu,
                                     c.singleton_stratum)
         survey = _survey_children(sample, frame, pop, covs)
         n_psu = survey.groupby("stratum")["psu"].nunique()
         design_info = {"n_strata": int(len(n_psu)), "n_psu": int(n_psu.sum()),
                        "singleton_strata": sorted(n_psu[n_psu == 1].index.tolist()),
-                       "households": int(survey["household_id"].nunique())}
+                       "households": int(survey["household_id"].nunique()),
+                       "children": int(len(survey)),
+                       "sigma_psu": design.SIGMA_PSU,
+                       "deff_prevalence": round(design.design_effect(survey), 3)}
 
     truth = {
         "seed": seed,
         "country": key,
-        "coefficients": coefficients,
+        "coefficients": {k: round(float(b), 4) for k, b in coefficients.items()},
+        "coefficients_definition": (
+            "census parameter: logistic regression of the true probability on the covariates "
+            "over the whole synthetic population (what a design-based fit estimates)"),
+        "dgp_coefficients": dgp_coefficients,
         "sigma_u": dgp.SIGMA_U,
         "territory_probability": {t: round(float(q), 6) for t, q in tprob.items()},
         "territory_effect": {t: round(float(u), 6)
@@ -153,6 +174,8 @@ def simulate_country(key: str, seed: int = DEFAULT_SEED, scale: float = 1.0) -> 
                        round(float(p.mean()), 6), "population_realised": round(float(y.mean()), 6)},
         "population": {"children": int(len(pop)), "households": int(len(terr_hh))},
         "design": design_info,
+        "census": census_info,
+        "mean_territory_probability": round(float(tprob.mean()), 6),
     }
     if survey is not None:
         w = survey["weight"].to_numpy()
@@ -160,6 +183,26 @@ def simulate_country(key: str, seed: int = DEFAULT_SEED, scale: float = 1.0) -> 
             float(np.sum(w * survey["child_labour"]) / w.sum()), 6)
     return SyntheticCountry(c, seed, build_profile(c), terr_df, pop, census, survey, records,
                             services, truth)
+
+
+def _census_sample(rng: np.random.Generator, pop: pd.DataFrame, covs: list[str],
+                   per_territory: int | None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The published census: the full count, or a weighted sample of ``per_territory``
+    households per territory (simple random sampling; weight = households / sampled)."""
+    if per_territory is None:
+        return pop[["territory_id", *covs]].copy(), {"kind": "full count", "rows": len(pop)}
+    hh = pop[["territory_id", "household"]].drop_duplicates("household")
+    hh = hh.assign(u=rng.random(len(hh)))
+    hh["rank"] = hh.groupby("territory_id", sort=False)["u"].rank(method="first")
+    size = hh.groupby("territory_id", sort=False)["household"].transform("size")
+    hh["weight"] = size / np.minimum(size, per_territory)
+    chosen = hh[hh["rank"] <= per_territory].set_index("household")["weight"]
+    rows = pop[pop["household"].isin(chosen.index)]
+    out = rows[["territory_id", *covs]].copy()
+    out["weight"] = np.round(rows["household"].map(chosen).to_numpy(float), 4)
+    return out.reset_index(drop=True), {
+        "kind": "weighted sample", "households_per_territory": per_territory,
+        "rows": int(len(out)), "population_children": int(len(pop))}
 
 
 def _survey_children(sample: pd.DataFrame, frame: pd.DataFrame, pop: pd.DataFrame,
@@ -202,7 +245,10 @@ def write_census(census: pd.DataFrame, path: Path) -> None:
     """Parquet without pandas metadata: zstd, fixed row groups, int8 covariates."""
     arrays = {"territory_id": pa.array(census["territory_id"].astype(str).tolist(), pa.string())}
     for col in census.columns[1:]:
-        arrays[col] = pa.array(census[col].to_numpy().astype(np.int8))
+        if col == "weight":
+            arrays[col] = pa.array(census[col].to_numpy(np.float64))
+        else:
+            arrays[col] = pa.array(census[col].to_numpy().astype(np.int8))
     table = pa.table(arrays)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd", row_group_size=dgp.PARQUET_ROW_GROUP)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 SEGMENT_SIZE = 40
+SIGMA_PSU = 0.9  # sd of the segment (PSU) effect in the outcome, before centring
 RURAL_OVERSAMPLING = 1.5
 URBAN_FACTOR = 0.85
 
@@ -106,3 +107,37 @@ def draw_sample(rng: np.random.Generator, frame: pd.DataFrame, household_fractio
     sample["pi2"] = sample["psu"].map(take / chosen["M"])
     sample["weight"] = 1.0 / (sample["pi1"] * sample["pi2"])
     return sample.drop(columns=["u", "order"])
+
+
+def segment_effects(rng: np.random.Generator, frame: pd.DataFrame,
+                    sigma: float = SIGMA_PSU) -> np.ndarray:
+    """Per-household outcome shift shared by the households of one segment (PSU).
+
+    Why: neighbours share labour markets, schools and norms, so child labour clusters within
+    PSUs beyond what the covariates explain; this is what makes the design effect of a survey
+    prevalence 1.5-3 instead of 1. The segment effects are centred within each territory x
+    area, so territory means (and the territory ranking) are unchanged on the logit scale.
+    ``frame`` is :func:`segment_frame`'s output, indexed by household row.
+    """
+    seg = frame.groupby("psu", sort=True)[["territory", "rural"]].first()
+    v = pd.Series(rng.normal(0.0, sigma, len(seg)), index=seg.index)
+    v = v - v.groupby([seg["territory"], seg["rural"]]).transform("mean")
+    out = np.zeros(int(frame.index.max()) + 1)
+    out[frame.index.to_numpy()] = frame["psu"].map(v).to_numpy(float)
+    return out
+
+
+def design_effect(survey: pd.DataFrame, outcome: str = "child_labour") -> float:
+    """Design effect of the weighted prevalence: linearised variance (PSUs with replacement
+    within strata, singleton strata skipped) over p(1 - p) / n."""
+    w = survey["weight"].to_numpy(float)
+    y = survey[outcome].to_numpy(float)
+    p = float(np.sum(w * y) / w.sum())
+    z = w * (y - p) / w.sum()
+    tot = pd.DataFrame({"stratum": survey["stratum"].to_numpy(), "psu": survey["psu"].to_numpy(),
+                        "z": z}).groupby(["stratum", "psu"], sort=True)["z"].sum().reset_index()
+    n_h = tot.groupby("stratum")["z"].transform("size")
+    dev = tot["z"] - tot.groupby("stratum")["z"].transform("mean")
+    keep = n_h > 1
+    var = float(np.sum((n_h / (n_h - 1))[keep] * dev[keep] ** 2))
+    return var / (p * (1 - p) / len(y))

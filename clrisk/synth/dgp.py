@@ -52,6 +52,47 @@ def solve_intercept(lp: np.ndarray, target: float, weights: np.ndarray | None = 
     return 0.5 * (lo + hi)
 
 
+def solve_intercept_territory_mean(lp: np.ndarray, territory: np.ndarray, target: float) -> float:
+    """Intercept a with the unweighted mean over territories of the territory mean of
+    expit(a + lp) equal to ``target`` (how national reports quote "mean territory risk")."""
+    counts = np.bincount(territory)
+    lo, hi = -30.0, 30.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        means = np.bincount(territory, weights=expit(mid + lp)) / np.maximum(counts, 1)
+        if means[counts > 0].mean() < target:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def population_logit(pop: pd.DataFrame, covariates: Sequence[str], prob: str = "p",
+                     iters: int = 25) -> dict[str, float]:
+    """Census parameter: logistic regression of the true probability on the covariates over
+    the whole population (IRLS on collapsed covariate patterns).
+
+    Why this is the truth for the survey fit: with territory and PSU effects in the outcome,
+    the conditional coefficients of the data-generating process are not what a design-based
+    logistic regression estimates; it estimates this finite-population parameter.
+    """
+    covariates = list(covariates)
+    g = pop.groupby(covariates, sort=True)[prob].agg(["sum", "size"]).reset_index()
+    X = np.column_stack([np.ones(len(g)), g[covariates].to_numpy(float)])
+    n = g["size"].to_numpy(float)
+    ybar = g["sum"].to_numpy(float) / n
+    b = np.zeros(X.shape[1])
+    b[0] = logit(float(np.sum(g["sum"]) / n.sum()))
+    for _ in range(iters):
+        mu = expit(X @ b)
+        wts = n * mu * (1 - mu)
+        step = np.linalg.solve(X.T @ (X * wts[:, None]), X.T @ (n * (ybar - mu)))
+        b = b + step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return dict(zip(["const", *covariates], (float(v) for v in b), strict=True))
+
+
 @dataclass
 class TerritoryLatents:
     """Territory-level parameters of the population process (arrays indexed by territory)."""
@@ -97,7 +138,7 @@ def draw_households(rng: np.random.Generator, terr: np.ndarray, lat: TerritoryLa
     ind = (rng.random(n) < expit(np.log(lat.indigenous_share[terr] /
                                         (1 - lat.indigenous_share[terr])) + 0.5 * rural))
     ind = ind.astype(np.int8)
-    hs = np.rint(rng.normal(10.5 - 3.0 * rural - 2.0 * ind - 0.8 * z, 3.2))
+    hs = np.rint(rng.normal(10.5 - 3.0 * rural - 2.0 * ind - 1.2 * z, 3.2))
     hs = np.clip(hs, 0, 17).astype(np.int8)
     female_head = (rng.random(n) < expit(-0.95 - 0.2 * rural)).astype(np.int8)
     lam = np.clip(0.8 + 0.35 * rural + 0.25 * ind + 0.05 * (9 - hs), 0.05, None)
@@ -105,7 +146,7 @@ def draw_households(rng: np.random.Generator, terr: np.ndarray, lat: TerritoryLa
     under5 = rng.poisson(0.3 + 0.2 * rural)
     adults = 1 + (rng.random(n) < 0.8 * (1 - 0.6 * female_head)) + rng.poisson(0.35, n)
     household_size = np.minimum(n_children + under5 + adults, 20).astype(np.int8)
-    lp = 0.8 * rural + 0.6 * ind - 0.22 * (hs - 9.0) + 0.35 * (n_children - 2.0) + 0.5 * z
+    lp = 0.8 * rural + 0.6 * ind - 0.22 * (hs - 9.0) + 0.35 * (n_children - 2.0) + 0.8 * z
     if poverty_intercept is None:
         poverty_intercept = solve_intercept(lp, float(poverty_share or 0.3))
     poverty = (rng.random(n) < expit(poverty_intercept + lp)).astype(np.int8)

@@ -1,10 +1,11 @@
 """Synthetic administrative geography: outline, territories, regions, names and codes.
 
-Why Voronoi cells of clustered seeds: real administrative units are small and many near cities
-and large and few in the hinterland, with irregular shared borders. Voronoi cells of seed
-points that are denser around a capital and a few secondary cities, clipped to an irregular
-country outline, reproduce that look (and the area-density gradient that makes small units
-urban) without any real boundary data. Regions are contiguous unions of territories found by
+Why Voronoi cells of clustered seeds inside the real outline: real administrative units are
+small and many near cities and large and few in the hinterland, with irregular shared borders.
+Voronoi cells of seed points that are denser around the main city and two other real cities,
+clipped to the country's real outline (Natural Earth, :mod:`clrisk.synth.outlines`), reproduce
+that look (and the area-density gradient that makes small units urban) without any real inner
+boundary: every inner boundary is synthetic. Regions are contiguous unions of territories found by
 k-means on the seed points, repaired so every region is one connected piece.
 """
 
@@ -15,22 +16,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPoint, Point, Polygon
+from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon
 from shapely.ops import unary_union
 
+from clrisk.synth import outlines
 from clrisk.synth.countries import CountryParams
-
-KM_PER_DEG_LAT = 110.57
-KM_PER_DEG_LON_EQUATOR = 111.32
 
 
 @dataclass
 class Geography:
     """Territories in planar kilometres (for areas) and in lon/lat (for files)."""
 
-    outline_km: Polygon
-    cells_km: list[Polygon]  # one per territory, same order as the other arrays
-    cells_lonlat: list[Polygon]
+    outline_km: Polygon | MultiPolygon
+    cells_km: list[Polygon | MultiPolygon]  # one per territory, same order as other arrays
+    cells_lonlat: list[Polygon | MultiPolygon]
     seeds_km: np.ndarray  # (n, 2)
     capital_km: np.ndarray  # (2,)
     region_index: np.ndarray  # (n,) 0..n_regions-1, ordered north to south
@@ -41,31 +40,7 @@ class Geography:
     area_km2: np.ndarray
 
 
-def random_outline(rng: np.random.Generator, half_axes: tuple[float, float],
-                   rotation_deg: float, n_vertices: int = 160) -> Polygon:
-    """A star-shaped, irregular, country-like polygon around the origin (km).
-
-    Radius = ellipse radius x (1 + a few random harmonics): simple (never self-intersecting)
-    because the radius is a positive single-valued function of the angle.
-    """
-    a, b = half_axes
-    theta = np.linspace(0.0, 2 * np.pi, n_vertices, endpoint=False)
-    bump = np.ones_like(theta)
-    for k in range(2, 9):
-        amp = rng.uniform(0.0, 0.10) * 2.0 / k
-        bump += amp * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
-    bump += rng.normal(0.0, 0.012, size=theta.size)  # small coastline jitter
-    bump = np.clip(bump, 0.55, None)
-    x = a * np.cos(theta) * bump
-    y = b * np.sin(theta) * bump
-    rot = math.radians(rotation_deg)
-    xr = x * math.cos(rot) - y * math.sin(rot)
-    yr = x * math.sin(rot) + y * math.cos(rot)
-    poly = Polygon(np.column_stack([xr, yr]))
-    return shapely.make_valid(poly) if not poly.is_valid else poly
-
-
-def _sample_inside(rng: np.random.Generator, outline: Polygon, n: int,
+def _sample_inside(rng: np.random.Generator, outline, n: int,
                    center: np.ndarray | None = None, sd: float = 0.0) -> np.ndarray:
     """``n`` points inside ``outline``: uniform (center None) or Gaussian around ``center``."""
     minx, miny, maxx, maxy = outline.bounds
@@ -84,70 +59,85 @@ def _sample_inside(rng: np.random.Generator, outline: Polygon, n: int,
     return np.vstack(out)
 
 
-def seed_points(rng: np.random.Generator, outline: Polygon, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeds clustered near a capital and two secondary cities, spread elsewhere.
+def seed_points(rng: np.random.Generator, outline, n: int, cities: np.ndarray) -> np.ndarray:
+    """Seeds clustered near the main city and two other real cities, spread elsewhere.
 
-    A minimum spacing (a fraction of the mean spacing) avoids slivers from near-duplicate seeds.
+    Shares: 25 % around the main city, 2 x 10 % around the others, 55 % uniform. A minimum
+    spacing (a fraction of the mean spacing) avoids slivers from near-duplicate seeds.
     """
     scale = math.sqrt(outline.area)
-    capital = _sample_inside(rng, outline.buffer(-0.05 * scale) if outline.buffer(
-        -0.05 * scale).area > 0 else outline, 1)[0]
-    cities = _sample_inside(rng, outline, 2)
-    n_cap = int(round(0.30 * n))
-    n_city = int(round(0.08 * n))
+    n_cap = int(round(0.25 * n))
+    n_city = int(round(0.10 * n))
     pools = [
-        _sample_inside(rng, outline, 3 * n_cap, capital, 0.07 * scale),
-        _sample_inside(rng, outline, 3 * n_city, cities[0], 0.05 * scale),
+        _sample_inside(rng, outline, 3 * n_cap, cities[0], 0.07 * scale),
         _sample_inside(rng, outline, 3 * n_city, cities[1], 0.05 * scale),
+        _sample_inside(rng, outline, 3 * n_city, cities[2], 0.05 * scale),
         _sample_inside(rng, outline, 6 * n, None),
     ]
     quotas = [n_cap, n_city, n_city, n - n_cap - 2 * n_city]
-    d_min = 0.25 * math.sqrt(outline.area / n) * 0.5
-    chosen: list[np.ndarray] = []
+    d_min = 0.125 * math.sqrt(outline.area / n)
+    chosen = np.empty((n, 2))
+    k = 0
+
+    def far_enough(p: np.ndarray) -> bool:
+        return k == 0 or float(np.min(np.hypot(*(chosen[:k] - p).T))) >= d_min
+
     for pool, quota in zip(pools, quotas, strict=True):
         taken = 0
         for p in pool:
             if taken >= quota:
                 break
-            if chosen and np.min(np.hypot(*(np.asarray(chosen) - p).T)) < d_min:
-                continue
-            chosen.append(p)
-            taken += 1
+            if far_enough(p):
+                chosen[k] = p
+                k += 1
+                taken += 1
     pool = _sample_inside(rng, outline, 20 * n, None)
     i = 0
-    while len(chosen) < n:  # top up from uniform if spacing rejected too many
+    while k < n:  # top up from uniform if spacing rejected too many
         p = pool[i]
         i += 1
-        if np.min(np.hypot(*(np.asarray(chosen) - p).T)) >= d_min:
-            chosen.append(p)
-    return np.asarray(chosen), capital
+        if far_enough(p):
+            chosen[k] = p
+            k += 1
+    return chosen
 
 
-def voronoi_cells(points: np.ndarray, outline: Polygon) -> list[Polygon]:
-    """Voronoi cells of ``points`` clipped to ``outline``, in input order, each one Polygon.
+def voronoi_cells(points: np.ndarray, outline) -> list[Polygon | MultiPolygon]:
+    """Voronoi cells of ``points`` clipped to ``outline``, in input order, one geometry each.
 
-    Clipping to a non-convex outline can cut a cell in pieces; stray pieces are merged into the
-    neighbouring cell with the longest shared border so the cells still tile the outline.
+    Clipping to a non-convex outline can cut a cell in pieces; a stray piece is merged into the
+    neighbouring cell with the longest shared border, so the cells still tile the outline. A
+    piece that touches no other cell (an island) stays with its own cell (a MultiPolygon).
     """
     vor = shapely.voronoi_polygons(MultiPoint(points), extend_to=outline, ordered=True)
-    raw = [g.intersection(outline) for g in vor.geoms]
-    cells: list[Polygon] = []
-    strays: list[Polygon] = []
-    for g in raw:
+    raw = shapely.intersection(np.asarray(vor.geoms), outline)
+    mains: list[Polygon] = []
+    strays: list[tuple[int, Polygon]] = []
+    for i, g in enumerate(raw):
         parts = [p for p in getattr(g, "geoms", [g]) if isinstance(p, Polygon) and p.area > 0]
         parts.sort(key=lambda p: -p.area)
-        cells.append(parts[0])
-        strays.extend(parts[1:])
-    for piece in strays:
-        best, best_len = 0, -1.0
-        for j, c in enumerate(cells):
-            if c.intersects(piece):
-                shared = c.boundary.intersection(piece.boundary).length
+        mains.append(parts[0])
+        strays.extend((i, p) for p in parts[1:])
+    cells: list[Polygon | MultiPolygon] = list(mains)
+    pending = sorted(strays, key=lambda t: -t[1].area)
+    while pending:  # a stray may only touch another stray: repeat until nothing moves
+        tree = shapely.STRtree(cells)
+        left: list[tuple[int, Polygon]] = []
+        for owner, piece in pending:
+            best, best_len = -1, 0.0
+            for j in tree.query(piece, predicate="intersects").tolist():
+                shared = cells[j].boundary.intersection(piece.boundary).length
                 if shared > best_len:
                     best, best_len = j, shared
-        merged = unary_union([cells[best], piece])
-        if isinstance(merged, Polygon):
-            cells[best] = merged
+            if best < 0:
+                left.append((owner, piece))
+            else:
+                cells[best] = unary_union([cells[best], piece])
+        if len(left) == len(pending):
+            break
+        pending = left
+    for owner, piece in pending:  # islands: they stay with the cell of their nearest seed
+        cells[owner] = unary_union([cells[owner], piece])
     return cells
 
 
@@ -277,43 +267,44 @@ def _ibge_check(code6: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-def territory_code(style: str, region_code: str, k: int) -> str:
-    """National-style code of the ``k``-th (0-based) territory of a region."""
+def territory_code(style: str, region_code: str, k: int, size: int = 1) -> str:
+    """National-style code of the ``k``-th (0-based) of ``size`` territories of a region.
+
+    Steps between codes shrink when a region has many territories, so codes stay unique and
+    within the national width.
+    """
+    size = max(size, 1)
     if style == "ubigeo6":
-        return f"{region_code}{k // 6 + 1:02d}{k % 6 + 1:02d}"
+        per = max(6, -(-size // 99))
+        return f"{region_code}{k // per + 1:02d}{k % per + 1:02d}"
     if style == "uf2_mun4_check1":
-        base = f"{region_code}{100 + 37 * k:04d}"
+        base = f"{region_code}{100 + min(37, 9800 // size) * k:04d}"
         return base + _ibge_check(base)
     if style == "prov2_dep3_step7":
-        return f"{region_code}{7 * (k + 1):03d}"
+        return f"{region_code}{min(7, 998 // size) * (k + 1):03d}"
     if style == "reg2_prov1_com2":
-        return f"{region_code}{k // 9 + 1}{k % 9 + 1:02d}"
+        per = max(9, -(-size // 9))
+        return f"{region_code}{k // per + 1}{k % per + 1:02d}"
     if style == "dep2_mun3":
-        return f"{region_code}{1 + 3 * k:03d}"
+        return f"{region_code}{1 + min(3, 998 // size) * k:03d}"
     if style == "ent2_mun3":
         return f"{region_code}{k + 1:03d}"
-    if style in ("prov1_can2", "dep2_mun2", "par2_con2"):
+    if style in ("prov1_can2", "dep2_mun2", "cty1_par2"):
         return f"{region_code}{k + 1:02d}"
     raise ValueError(f"unknown id style {style!r}")
 
 
-def km_to_lonlat(geom, center: tuple[float, float]):
-    """Equirectangular placement around the country's real centre, rounded to 1e-5 degrees."""
-    lon0, lat0 = center
-    kx = KM_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat0))
-
-    def f(coords: np.ndarray) -> np.ndarray:
-        return np.column_stack([lon0 + coords[:, 0] / kx, lat0 + coords[:, 1] / KM_PER_DEG_LAT])
-
-    out = shapely.transform(geom, f)
-    return shapely.set_precision(out, 1e-5)
-
-
 def build_geography(country: CountryParams, rng: np.random.Generator) -> Geography:
-    """Outline -> seeds -> clipped Voronoi cells -> contiguous regions -> ids and names."""
-    outline = random_outline(rng, country.half_axes_km, country.rotation_deg)
+    """Real outline -> seeds -> clipped Voronoi cells -> contiguous regions -> ids and names."""
+    outline_ll = outlines.outline(country.key)
+    c = outline_ll.centroid
+    lon0, lat0 = c.x, c.y
+    outline = outlines.to_km(outline_ll, lat0, lon0)
+    shapely.prepare(outline)
     n = country.n_territories
-    seeds, capital = seed_points(rng, outline, n)
+    cities = np.asarray([[p.x, p.y] for p in (
+        outlines.to_km(Point(lon, lat), lat0, lon0) for lon, lat in country.cities)])
+    seeds = seed_points(rng, outline, n, cities)
     cells = voronoi_cells(seeds, outline)
     nb = adjacency(cells)
     labels = make_contiguous(kmeans(seeds, country.n_regions, rng), nb)
@@ -332,16 +323,19 @@ def build_geography(country: CountryParams, rng: np.random.Generator) -> Geograp
         order = members[np.argsort(np.hypot(*(seeds[members] - centre).T), kind="stable")]
         for k, t in enumerate(order.tolist()):
             region_index[t] = ri
-            territory_ids[t] = territory_code(country.id_style, codes[ri], k)
+            territory_ids[t] = territory_code(country.id_style, codes[ri], k, len(members))
             region_ids[t] = codes[ri]
+    if len(set(territory_ids)) != n:
+        raise ValueError(f"{country.key}: territory codes are not unique")
     names = synthetic_names(rng, n + len(regions), country)
     region_name = {codes[ri]: names[n + ri] for ri in range(len(regions))}
-    cells_lonlat = [km_to_lonlat(c, country.center) for c in cells]
+    cells_lonlat = [shapely.set_precision(outlines.to_lonlat(g, lat0, lon0), 1e-5)
+                    for g in cells]
     return Geography(
         outline_km=outline, cells_km=cells, cells_lonlat=cells_lonlat, seeds_km=seeds,
-        capital_km=np.asarray(capital), region_index=region_index, territory_id=territory_ids,
+        capital_km=cities[0], region_index=region_index, territory_id=territory_ids,
         territory_name=names[:n], region_id=region_ids, region_name=region_name,
-        area_km2=np.array([c.area for c in cells]),
+        area_km2=np.array([g.area for g in cells]),
     )
 
 
