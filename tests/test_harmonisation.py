@@ -228,3 +228,23 @@ def test_bad_input_and_display(peru):
     assert not any(str(v) == "0.000" for v in shown.iloc[:, 7])
     assert format_p(1e-9) == "< 0.001" and format_p(0.0123) == "0.012"
     assert format_p(1e-9, "fr") == "< 0,001"
+
+
+def test_resolved_census_source_gives_the_same_table(peru):
+    from clrisk.phase1.census_source import resolve_census
+
+    survey, census, covs, terr = peru
+    direct = harmonisation_check(survey, census, covs, regions=terr)
+    for method in ("rows", "patterns"):
+        src = resolve_census(census, covs, method=method)
+        via = harmonisation_check(survey, src, covs, regions=terr)
+        pd.testing.assert_frame_equal(direct.drop(columns=["census_mean", "std_difference",
+                                                           "z", "p_value", "difference",
+                                                           "survey_se"]),
+                                      via.drop(columns=["census_mean", "std_difference", "z",
+                                                        "p_value", "difference", "survey_se"]))
+        np.testing.assert_allclose(via["census_mean"], direct["census_mean"], rtol=1e-10)
+    sample = census.sample(frac=0.5, random_state=3).assign(weight=2.0)
+    src = resolve_census(sample, covs, weight="weight", method="rows")
+    weighted = harmonisation_check(survey, src, covs, regions=terr)
+    assert (weighted["census_se"] > 0).all()

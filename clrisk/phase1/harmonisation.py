@@ -78,9 +78,11 @@ def _census_sums(census: Any, covariates: list[str], weight: str | None
 
     raw = census
     if isinstance(census, CensusSource):
-        if census.table is None or not census.weighted:
+        # a full count (or a source whose rows cannot be re-read): the blocks suffice
+        if not census.weighted or census.weight is None or census.raw is None or isinstance(
+                census.raw, PatternTable):
             return _sums_from_blocks(census, covariates)
-        raw, weight = census.raw, census.weight
+        raw, weight = census.raw, census.weight  # a census sample: rows for Σw²
     elif isinstance(census, PatternTable):
         from clrisk.phase1.census_source import resolve_census
 
