@@ -199,7 +199,8 @@ def _uncertainty_overlay(ax: Axes, present: Any, kind: str, lang: str) -> list[A
 def default_source(kind: str, synthetic: bool, lang: str | None = None) -> str:
     """The source line of a map: which data and which tool produced it."""
     if synthetic:
-        return _("Source: synthetic sample data (clrisk.synth); computed with clrisk.", lang)
+        return _("Source: synthetic sample data (clrisk.synth); outer boundary Natural Earth, "
+                 "inner boundaries synthetic; computed with clrisk.", lang)
     if kind == "ivti":
         return _("Source: administrative records per territory; computed with clrisk.", lang)
     return _("Source: household survey and population census; computed with clrisk.", lang)
