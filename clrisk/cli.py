@@ -127,8 +127,31 @@ def main(argv: list[str] | None = None) -> int:
     with translated_argparse():
         args = parser.parse_args(argv)
     set_language(args.lang)
-    with _terminate_as_interrupt():
+    with _terminate_as_interrupt(), _warnings_as_lines():
         return _dispatch(args)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Data warnings print as one translated line ("Warning: ..."), not as Python's
+    file:line: Category: text."""
+    import warnings
+
+    from clrisk.errors import DataWarning
+
+    def show(message: Warning | str, category: type[Warning], *args: object,
+             **kwargs: object) -> None:
+        if issubclass(category, DataWarning):
+            print(f"{_('Warning')}: {message}", file=sys.stderr)
+        else:
+            saved(message, category, *args, **kwargs)  # type: ignore[arg-type]
+
+    saved = warnings.showwarning
+    warnings.showwarning = show  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        warnings.showwarning = saved
 
 
 @contextlib.contextmanager

@@ -26,6 +26,11 @@ class ModelError(ValueError):
     """The model cannot be estimated on these data (e.g. perfect separation); says why."""
 
 
+class DataWarning(UserWarning):
+    """Something in the data worth a look that does not stop the run (e.g. a covariate whose
+    survey and census means differ); the command line prints it as one translated line."""
+
+
 class OutputError(Exception):
     """The results cannot be written (folder not writable, disk full, locked by another run).
 

@@ -162,7 +162,12 @@ def run(country: str | Path, out_dir: str | Path, *, lang: str | None = None,
     # run into the same folder fails at once, not after the census pass. ``preflight`` is the
     # same validation ``clrisk check`` runs.
     with ResultsFolder(out_dir, inputs=input_roots(data)) as folder:
-        preflight(data)
+        import warnings
+
+        from clrisk.errors import DataWarning
+
+        for note in preflight(data):
+            warnings.warn(note, DataWarning, stacklevel=2)
         result = run_country(data, draws=draws, seed=seed, progress=progress)
         with _progress(None, _("Writing tables and maps"), progress):
             write_outputs(result, data, folder, lang=lang, maps=maps,

@@ -229,3 +229,4 @@ T.update({
 T.update({
 "invalid YAML near column {col}": ("YAML no válido cerca de la columna {col}", "YAML invalide près de la colonne {col}"),
 })
+T.update({"Warning": ("Advertencia", "Avertissement")})

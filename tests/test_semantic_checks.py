@@ -317,3 +317,14 @@ def test_census_on_disk_checked_in_batches(fault: str, toy: Path, monkeypatch,
     assert FAULTS[fault][1] in text, text
     if fault == "absurd_census_value":
         assert "— row 6." in text
+
+
+def test_run_prints_the_harmonisation_note_as_a_warning(toy: Path, tmp_path: Path,
+                                                        capsys) -> None:
+    _census(toy, lambda d: d.__setitem__("poverty", (d.index % 10 != 0).astype(int)))
+    assert main(["run", "--profile", str(toy / "profile.yaml"), "--out", str(tmp_path / "r"),
+                 "--quiet", "--no-maps", "--draws", "10", "--lang", "es"]) == 0
+    err = capsys.readouterr().err
+    assert any(line.startswith("Advertencia: ") and "'poverty'" in line
+               for line in err.splitlines()), err
+    assert "DataWarning" not in err

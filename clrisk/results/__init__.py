@@ -17,15 +17,17 @@ from clrisk.results.write import (
 )
 
 
-def preflight(data: object) -> None:
-    """Raise the first problem ``clrisk check`` would report for ``data`` (shared validation).
+def preflight(data: object) -> list[str]:
+    """Raise the first problem ``clrisk check`` would report for ``data`` (shared validation);
+    return the notes ``check`` shows as warnings (survey-vs-census harmonisation).
 
     Why here: ``clrisk run`` must refuse exactly what ``clrisk check`` refuses, before
     anything is computed or written (see :mod:`clrisk.data.semantic_checks`).
     """
-    from clrisk.data.semantic_checks import raise_first, run_checks
+    from clrisk.data.semantic_checks import harmonisation_notes, raise_first, run_checks
 
     raise_first(run_checks(data))
+    return harmonisation_notes(data)
 
 
 __all__ = ["ResultsFolder", "_fallback_map", "_map", "_write_gpkg", "_write_report",
