@@ -222,4 +222,12 @@ def quiz_html(questions: list[dict[str, Any]], div_id: str) -> str:
         raise RuntimeError("jupyterquiz scripts reference a remote URL; update clrisk.training.quiz")
     # "</" inside an inline script would end the element early.
     script = script.replace("</", "<\\/")
+    # Screenshot hook for the browser check: "#quiz-right" / "#quiz-wrong" in the address answers
+    # the first multiple-choice question rightly / wrongly once the quiz is drawn.
+    script += (f"\n(function() {{ var m = /#quiz-(right|wrong)$/.exec(location.hash); if (!m) return;"
+               f" setTimeout(function() {{ var box = document.getElementById('{div_id}');"
+               " var want = m[1] == 'right' ? 'true' : 'false';"
+               " var b = Array.prototype.filter.call(box.querySelectorAll('.MCButton'),"
+               " function(x) { return x.dataset.correct == want; })[0];"
+               " if (b) { b.click(); b.scrollIntoView({block: 'center'}); } }, 800); })();\n")
     return f"{div}</div>{styles}<script>\n{script}</script>"
