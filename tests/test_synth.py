@@ -391,3 +391,16 @@ def test_weighted_survey_logit_is_close_to_truth() -> None:
     est = _logit_fit(s, covs, s["weight"].to_numpy())
     for name in covs:
         assert abs(est[name] - beta[name]) < 0.2, name
+
+
+# --- the synthetic-data page --------------------------------------------------------------
+def test_page_table_is_generated_from_the_files() -> None:
+    """book/synthetic_data.md's country table is what the committed files give (issue 16):
+    territory counts and national rates next to the published figures."""
+    from clrisk.synth.report import PUBLISHED, markdown, page_table, samples_table
+
+    table = samples_table()
+    assert page_table() == markdown(table), "run python -m clrisk.synth.report"
+    assert set(PUBLISHED) == set(COUNTRY_KEYS)
+    counts = dict(zip(table["Country"], table["Territories"].astype(int), strict=True))
+    assert counts["Brazil"] == 5570 and counts["Jamaica"] == 14 and counts["Guatemala"] == 340
