@@ -9,30 +9,30 @@ to end for nine countries without any confidential microdata. All files are writ
 The process, in the order it is drawn (Λ is the logistic function, B a Bernoulli draw,
 std() standardisation to mean 0 and sd 1; every constant below is in the code):
 
-1. **Geography** (:mod:`clrisk.synth.geography`). An irregular, star-shaped outline
-   r(θ) = ellipse(a, b) · (1 + Σ_{k=2..8} c_k cos(kθ + φ_k)), rotated and placed at the
-   country's real longitude/latitude. T seed points: 30 % around a capital, 2 × 8 % around
-   two secondary cities, the rest uniform, with a minimum spacing. Territories are the Voronoi
-   cells of the seeds clipped to the outline; regions are k-means clusters of the seeds,
-   repaired so each region is contiguous. Codes follow the national style (Peru ubigeo
-   ``150101``, Brazil IBGE 7 digits with check digit, Mexico INEGI ``07101``, ...); names are
-   generated from syllables of the country's language.
+1. **Geography** (:mod:`clrisk.synth.geography`). The country's real outline (Natural Earth
+   1:50m, vendored by :mod:`clrisk.synth.outlines`). T seed points (T = the number of units the
+   country publishes at, 14 to 5,570): 25 % around the main city, 2 × 10 % around two other real
+   cities, the rest uniform, with a minimum spacing. Territories are the Voronoi cells of the
+   seeds clipped to the outline (every inner boundary is synthetic); regions are k-means
+   clusters of the seeds, repaired so each region is contiguous. Codes follow the national
+   style (Peru ubigeo ``150101``, Brazil IBGE 7 digits with check digit, Mexico INEGI
+   ``07101``, ...); names are generated from syllables of the country's language.
 2. **Territories.** Urbanity s_t = std(−0.7 std(log area_t) − 0.3 std(distance to capital)).
-   Children (census size) N*_t = lo + (hi − lo) Λ(0.9 s_t + ε_t), ε_t ~ N(0, 0.7²), with
-   (lo, hi) = (200, 800). Rural share ρ_t = Λ(a_ρ − 1.6 s_t + e_t), e_t ~ N(0, 0.6²), a_ρ solved
+   Children N*_t = lo + (hi − lo) Λ(0.9 s_t + ε_t), ε_t ~ N(0, 0.7²), with (lo, hi) = (200, 800)
+   (smaller for Brazil, Mexico, Peru: ``children_per_territory``). Rural share ρ_t = Λ(a_ρ − 1.6 s_t + e_t), e_t ~ N(0, 0.6²), a_ρ solved
    so the N*-weighted mean equals the national share of rural households. Deprivation
    z_t = std(0.8 std(−1.6 s_t + e_t) + g_r + η_t) with a regional component g_r ~ N(0, 0.6²).
    Indigenous share ι_t = Λ(a_ι + 0.8 z_t + h_r), h_r ~ N(0, 1), a_ι solved to the national
    share. Territory random effect **u_t ~ N(0, σ_u²), σ_u = 0.25**, independent of all else.
 3. **Households** (H_t = ⌈N*_t / 2.05⌉ per territory, :func:`dgp.draw_households`):
    rural ~ B(ρ_t); indigenous ~ B(Λ(logit ι_t + 0.5 rural));
-   head_schooling = clip(round(N(10.5 − 3 rural − 2 indigenous − 0.8 z_t, 3.2²)), 0, 17);
+   head_schooling = clip(round(N(10.5 − 3 rural − 2 indigenous − 1.2 z_t, 3.2²)), 0, 17);
    female_head ~ B(Λ(−0.95 − 0.2 rural));
    n_children (aged 5–17) = min(1 + Poisson(0.8 + 0.35 rural + 0.25 indigenous
    + 0.05 (9 − head_schooling)), 8); household_size = min(n_children
    + Poisson(0.3 + 0.2 rural) + 1 + B(0.8 (1 − 0.6 female_head)) + Poisson(0.35), 20);
    poverty ~ B(Λ(a_π + 0.8 rural + 0.6 indigenous − 0.22 (head_schooling − 9)
-   + 0.35 (n_children − 2) + 0.5 z_t)), a_π solved to the national poverty rate;
+   + 0.35 (n_children − 2) + 0.8 z_t)), a_π solved to the national poverty rate;
    social_programme ~ B(Λ(−2.6 + 2.6 poverty + 0.5 rural + 0.3 indigenous)) (targeted);
    adult_unemployed ~ B(Λ(−2.4 + 0.7 poverty − 0.2 rural + 0.3 female_head));
    health_insurance ~ B(Λ(0.9 − 0.7 poverty − 0.4 rural + 0.12 (head_schooling − 9)
@@ -40,26 +40,29 @@ std() standardisation to mean 0 and sd 1; every constant below is in the code):
 4. **Children** (all n_children of each household share its covariates): age ~ U{5, …, 17},
    female ~ B(0.49), school_attendance ~ B(Λ(3.6 − 0.45 max(age − 11, 0)
    + 0.12 (head_schooling − 9) − 0.6 poverty − 0.4 rural)).
-5. **Outcome.** child_labour_i ~ B(Λ(β_0 + x_i'β + u_t)), x = the country's covariates.
-   β_k = round(β_k^base · exp(N(0, 0.15²)), 3) (signs = ``schema.COVARIATES`` expected signs,
-   base values in ``countries.BASE_BETA``); β_0 (rounded to 4 decimals) is solved so that the
-   population mean of Λ(β_0 + x'β + u_t) equals the national prevalence target.
-6. **Census** = the full synthetic population (territory_id + covariates). True territory
-   probability p_t = (1/N_t) Σ_{i∈t} Λ(β_0 + x_i'β + u_t): because of u_t it is not a function
-   of the covariates alone, so a perfect model still has territory-level error.
-7. **Survey** (:mod:`clrisk.synth.design`), a two-stage sample of the same population:
+5. **Outcome.** child_labour_i ~ B(Λ(β_0 + x_i'β + u_t + v_s)), x = the country's covariates,
+   v_s the effect of the child's survey segment (PSU), v_s ~ N(0, 0.9²) centred within each
+   territory × area (:func:`design.segment_effects`): intra-PSU correlation, design effects of
+   the prevalence 1.5–3. β_k = round(β_k^base · exp(N(0, 0.15²)), 3) (signs =
+   ``schema.COVARIATES`` expected signs, base values in ``countries.BASE_BETA``); β_0 (rounded
+   to 4 decimals) is solved so that the population mean of the probabilities equals the
+   national prevalence target (Argentina: the unweighted mean over territories equals the
+   published mean territory risk, 6.54 %).
+6. **Truth.** p_t = population mean of the true probabilities. ``truth.json`` ``coefficients``
+   is the census parameter (logit of p on x over the whole population: what a design-based fit
+   estimates); the generating ones are ``dgp_coefficients``.
+7. **Census**: the full population (territory_id + covariates), or, for Brazil, Colombia,
+   Mexico and Peru, a weighted census sample of ``census_households`` households per territory
+   (``weight`` = households / sampled).
+8. **Survey** (:mod:`clrisk.synth.design`), a two-stage sample of the same population:
    strata h = region × area; PSUs = segments of ≈ 40 consecutive households within a
-   territory × area; stage 1 draws m_h = min(max(2, round(f c_h M_h / 10)), S_h) segments by
-   systematic PPS on a stale size measure MOS_i = max(1, round(M_i e^{N(0, 0.3²)})) with
-   c_h = 1.5 (rural, oversampled) or 0.85 (urban); stage 2 draws min(10, M_i) households by
-   simple random sampling; all their children are interviewed. π_i = π_1i π_2i,
-   weight = 1/π_i (positive, unequal across and within strata). Every stratum has ≥ 2 PSUs
-   except one deliberate singleton stratum: Chile ``08-R``.
-8. **Administrative records** (:mod:`clrisk.synth.admin`): census aggregates (rural
-   population, poverty, programme and insurance coverage, attendance, share of children)
-   plus noise, and indicators driven by the latent vulnerability v_t = std(logit p_t)
-   (dropout, over-age, unemployment, informality, agricultural employment, adolescent births).
-   Services: eight generic programmes, each present in a random subset of territories.
+   territory × area; stage 1 draws segments by systematic PPS on a stale size measure with
+   rural oversampling; stage 2 draws min(10, M_i) households by simple random sampling; all
+   their children are interviewed; the sampling fraction targets ``survey_children``.
+   weight = 1/π. Every stratum has ≥ 2 PSUs except one deliberate singleton stratum in Chile.
+9. **Administrative records** (:mod:`clrisk.synth.admin`): lagged, noisy census aggregates
+   and indicators driven by the territory's deprivation z_t and rural share — never by the
+   outcome or the true probabilities. Services: eight generic programmes.
 
 Costa Rica and Jamaica use the vulnerability-index route (``instruments: [ivti]``): no survey
 or census is published, only richer administrative records (12 indicators).
