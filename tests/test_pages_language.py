@@ -102,6 +102,7 @@ def test_english_sentence_table_header_and_alt_are_found(site: Path) -> None:
 
 @pytest.mark.parametrize(("lang", "prose", "problem"), [
     ("fr", "l”éducation des enfants", "apostrophe"),
+    ("fr", "son secteur, l” qui le gère", "apostrophe"),  # l”<code>institution</code>
     ("es", "el \"peso\" de la encuesta", "straight double quote"),
     ("es", "el »peso» de la encuesta", "wrong way"),
     ("fr", "le «poids» de l’enquête", "non-breaking space"),

@@ -152,6 +152,10 @@ def quote_problems(text: str, lang: str) -> list[str]:
     for match in re.finditer(r"(?:^|\s)»(?=\w)|(?<=\w)«(?:\s|$)", text):
         problems.append(f"guillemet turned the wrong way: “{match.group(0).strip()}”")
     if lang == "fr":
+        # an elided article before code or a number: "l”`institution`" (code is not in text)
+        for match in re.finditer(r"(?<![^\W\d_])(?:[cdjlmnst]|qu)[”“\"](?=\s|$|\d|\()", text,
+                                 flags=re.I):
+            problems.append(f"quote used as an apostrophe: “{match.group(0)}”")
         for match in re.finditer(r"«(?=[^\u00a0\u202f])|(?<=[^\u00a0\u202f])»", text):
             snippet = text[max(0, match.start() - 12):match.end() + 12]
             problems.append(f"« » without a non-breaking space inside: “{snippet}”")
