@@ -248,3 +248,21 @@ def test_resolved_census_source_gives_the_same_table(peru):
     src = resolve_census(sample, covs, weight="weight", method="rows")
     weighted = harmonisation_check(survey, src, covs, regions=terr)
     assert (weighted["census_se"] > 0).all()
+
+
+def test_check_files_weights_a_census_sample(peru, tmp_path):
+    from clrisk.phase1.harmonisation import check_files
+
+    survey, census, covs, terr = peru
+    rng = np.random.default_rng(11)
+    sample = census.assign(weight=rng.uniform(0.5, 3.0, len(census)))
+    path = tmp_path / "census.parquet"
+    sample.to_parquet(path)
+    for src in (sample, path):
+        table, notes = check_files(survey, src, covs, regions=terr)
+        assert table.attrs["census_weighted"] and (table["census_se"] > 0).all()
+        nat = table[table["scope"] == "national"].set_index("covariate")
+        w = sample["weight"].to_numpy()
+        assert nat.loc["rural", "census_mean"] == pytest.approx(
+            float(w @ sample["rural"].to_numpy(float) / w.sum()))
+        assert isinstance(notes, list)

@@ -434,7 +434,26 @@ def display_table(table: pd.DataFrame, lang: str | None = None, flagged_only: bo
 def check_files(survey: pd.DataFrame, census: Any, covariates: Sequence[str],
                 source: str | Path | None = None, **kwargs: Any) -> tuple[pd.DataFrame,
                                                                          list[str]]:
-    """Convenience for ``clrisk check`` and the pipeline: (table, translated warnings)."""
+    """Convenience for ``clrisk check`` and the pipeline: (table, translated warnings).
+
+    Unless ``census_weight`` is given, a census with a canonical ``weight`` column is treated as
+    a weighted census sample (as ``clrisk run`` does), so its means are weighted.
+    """
+    if "census_weight" not in kwargs:
+        kwargs["census_weight"] = _detect_weight(census)
     table = harmonisation_check(survey, census, covariates,
                                 source=None if source is None else str(source), **kwargs)
     return table, harmonisation_warnings(table)
+
+
+def _detect_weight(census: Any) -> str | None:
+    """``"weight"`` when the census (DataFrame or Parquet path) has that column, else None."""
+    from clrisk.phase1.census_source import CensusSource
+    from clrisk.phase1.patterns import PatternTable, census_columns
+
+    if isinstance(census, (CensusSource, PatternTable)):
+        return None  # a resolved source carries its own weights
+    try:
+        return "weight" if "weight" in census_columns(census) else None
+    except (OSError, ValueError, TypeError):
+        return None
