@@ -559,3 +559,42 @@ def _tables(tids, N, sums, red, specs, method):
           "joint_children": float((sums.base - sums.all)[:, 0].sum()),
           "children": Ntot, "mean_probability": float(sums.base[:, 0].sum() / Ntot)}
     return fw, nat, jt, nj
+
+
+def pipeline_draws(estimates: Any) -> Any:
+    """The coefficient (and territory-effect) draws P(top) used, from the small-area step's
+    result (``TerritoryEstimates``): its small-area draws when they drive the levels, else its
+    synthetic-projection draws; None when there are none (instrument 2 then draws β itself)."""
+    if estimates is None:
+        return None
+    for name in ("draws", "synthetic"):
+        d = getattr(estimates, name, None)
+        if d is not None and getattr(d, "beta", None) is not None:
+            return d
+    return None
+
+
+def apply_instrument2(result: Any, data: Any, source: Any, *, estimates: Any = None,
+                      draws: int = 200, seed: int = 12345) -> Any:
+    """Run instrument 2 inside ``run_country`` and store it on the run's result.
+
+    Sets ``factor_weights``, ``national_factors`` (modifiable factors only), ``markers`` (who
+    is at risk), ``factor_joint`` (national joint effect) and ``factor_notes``, and adds
+    ``joint_reduction_pp`` to ``territories``. Uses the same draws as P(top) when the
+    small-area step exposes them (``estimates``), else ``draws`` coefficient draws with
+    ``seed``. Returns the :class:`Instrument2Result`."""
+    profile = data.profile
+    regions = dict(zip(data.territories[TERRITORY_ID].astype(str),
+                       data.territories["region_id"].astype(str), strict=False))
+    res = instrument2(result.model, source, profile, draws=pipeline_draws(estimates),
+                      n_draws=draws, seed=seed, regions=regions)
+    result.factor_weights = res.factor_weights
+    result.national_factors = res.national_factors
+    result.markers = res.markers
+    result.factor_joint = res.national_joint
+    result.factor_notes = res.notes
+    if result.territories is not None:
+        terr = result.territories.drop(columns=["joint_reduction_pp"], errors="ignore")
+        result.territories = terr.merge(res.joint[[TERRITORY_ID, "joint_reduction_pp"]],
+                                        on=TERRITORY_ID, how="left")
+    return res

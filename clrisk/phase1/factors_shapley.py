@@ -294,25 +294,21 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
             ends = np.r_[starts[1:], len(rows)]
             # per-child results: base, all moved, k Shapley values (, k one-at-a-time); for
             # the point estimate one row per result (contiguous writes), else one per child
-            R = np.zeros((width, len(rows)) if d == 1 else (len(rows), width, d), dtype=dtype)
+            R = np.zeros((width, len(rows), d), dtype=dtype)  # one block per result
             for a0, a1 in zip(starts, ends, strict=True):
                 members = [j for j in range(k) if (int(ss[a0]) >> j) & 1]
                 ej = [e_of(j, a0, a1) for j in members]
-                if d == 1:
-                    _additive_group_point(e0[a0:a1, 0], ej, members, k, exact, R[:, a0:a1],
-                                          want_oat)
-                else:
-                    _additive_group(e0[a0:a1], ej, members, k, exact, R[a0:a1], want_oat)
+                _additive_group_point(e0[a0:a1], ej, members, k, exact, R[:, a0:a1], want_oat)
             if d == 1:  # one weighted bincount per result row (no transposition)
                 cr = codes[rows]
-                R *= w[rows][None, :]
-                tot = np.stack([np.bincount(cr, weights=r, minlength=T) for r in R],
+                R *= w[rows][None, :, None]
+                tot = np.stack([np.bincount(cr, weights=r[:, 0], minlength=T) for r in R],
                                axis=1)[:, :, None]
             else:
                 S = sp.csr_matrix((w[rows].astype(dtype), (codes[rows],
                                                            np.arange(len(rows)))),
                                   shape=(T, len(rows)))
-                tot = (S @ R.reshape(len(rows), -1)).reshape(T, width, d)
+                tot = np.stack([S @ r for r in R], axis=1)
             out.base[:, cols] += tot[:, 0]
             out.all[:, cols] += tot[:, 1]
             out.shapley[:, :, cols] += tot[:, 2:2 + k]
@@ -322,43 +318,18 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
         on_block(codes, X, w, p_point)
 
 
-def _additive_group(e0, ej, members, k, exact, R, want_oat=True) -> None:
-    """One group of children who can move the factors ``members``: all 2^a subsets; writes
-    the children's results into ``R`` (see :func:`_additive_block`)."""
-    a, d, n = len(members), e0.shape[1], e0.shape[0]
-    E = np.empty((n, 1 << a, d), dtype=e0.dtype)
-    E[:, 0, :] = e0
-    for i in range(a):  # subsets with bit i = subsets without it, times e_j
-        half = 1 << i
-        np.multiply(E[:, :half, :], ej[i][:, None, :], out=E[:, half:2 * half, :])
-    P = np.reciprocal(np.add(E, 1.0, out=E), out=E)
-    R[:, 0] = P[:, 0]
-    R[:, 1] = P[:, -1]
-    if a == 0:
-        return
-    idx = np.asarray(members)
-    if exact:
-        W = shapley_matrix(a).astype(P.dtype)
-        if d == 1:
-            R[:, 2 + idx, 0] = -(P[:, :, 0] @ W)
-        else:
-            R[:, 2 + idx] = -np.tensordot(P, W, axes=([1], [0])).transpose(0, 2, 1)
-    if want_oat:
-        R[:, 2 + k + idx] = P[:, :1, :] - P[:, [1 << i for i in range(a)], :]
-
-
 def _additive_group_point(e0, ej, members, k, exact, R, want_oat) -> None:
-    """:func:`_additive_group` for the point estimate alone (one coefficient vector); ``R``
-    is (results, children) here.
+    """One group of children who can move the factors ``members``: all 2^a subsets.
 
-    Subsets are laid out as rows of a (2^a, n) array so that every product, the reciprocal
-    and the Shapley weighting (one BLAS product W' P) run over long contiguous rows."""
-    a, n = len(members), len(e0)
-    E = np.empty((1 << a, n), dtype=e0.dtype)
+    ``e0`` (n, d), ``ej`` a list of (n, d), ``R`` (results, n, d). Subsets are laid out as the
+    first axis of a (2^a, n, d) array so that every product, the reciprocal and the Shapley
+    weighting (one BLAS product W' P over n·d columns) run over long contiguous rows."""
+    a, (n, d) = len(members), e0.shape
+    E = np.empty((1 << a, n, d), dtype=e0.dtype)
     E[0] = e0
     for i in range(a):  # subsets with bit i = subsets without it, times e_j
         half = 1 << i
-        np.multiply(E[:half], ej[i][None, :, 0], out=E[half:2 * half])
+        np.multiply(E[:half], ej[i][None], out=E[half:2 * half])
     P = np.reciprocal(np.add(E, 1.0, out=E), out=E)
     R[0] = P[0]
     R[1] = P[-1]
@@ -366,7 +337,8 @@ def _additive_group_point(e0, ej, members, k, exact, R, want_oat) -> None:
         return
     idx = np.asarray(members)
     if exact:
-        R[2 + idx] = -(shapley_matrix(a).T @ P)
+        W = shapley_matrix(a).astype(P.dtype)
+        R[2 + idx] = -(W.T @ P.reshape(1 << a, n * d)).reshape(a, n, d)
     if want_oat:
         R[2 + k + idx] = P[:1] - P[[1 << i for i in range(a)]]
 
