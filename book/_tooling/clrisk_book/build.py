@@ -305,11 +305,12 @@ def build_book(country: str, langs: list[str], jobs: int = 2, chapters: list[str
     site_countries: dict[str, str] = {}
     staged: dict[str, Path] = {}
     start = time.perf_counter()
+    runs = run_all_outputs(build, countries, langs, data_dir, jobs) if publish else {}
     for c in countries:
         prefix = site_prefix(countries, c)
         for lang in langs:
             key = f"{prefix}{lang}"
-            pages = generated_pages(repo, build, c, lang, countries, stems, data_dir,
+            pages = generated_pages(repo, build, c, lang, countries, stems, runs.get((c, lang)),
                                     staged, key) if publish else {}
             scrub = [data_dir] if data_dir else []
             trees[key] = assemble(repo, build, lang, c, toc, docs, pages, scrub, prefix)
@@ -326,16 +327,28 @@ def build_book(country: str, langs: list[str], jobs: int = 2, chapters: list[str
     return build / "html"
 
 
+def run_all_outputs(build: Path, countries: list[str], langs: list[str], data_dir: str | None,
+                    jobs: int) -> dict[tuple[str, str], Path | None]:
+    """``clrisk run`` for every (country, language), ``jobs`` at a time (each is its own
+    process); a failed run is a warning and publishes no run files for that site."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(pair: tuple[str, str]) -> Path | None:
+        try:
+            return publish_mod.run_outputs(build, pair[0], pair[1], data_dir)
+        except RuntimeError as exc:
+            print(f"warning: {exc}", file=sys.stderr)
+            return None
+
+    pairs = [(c, lang) for c in countries for lang in langs]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return dict(zip(pairs, pool.map(one, pairs), strict=True))
+
+
 def generated_pages(repo: Path, build: Path, country: str, lang: str, countries: list[str],
-                    stems: list[str], data_dir: str | None, staged: dict[str, Path],
+                    stems: list[str], run_dir: Path | None, staged: dict[str, Path],
                     key: str) -> dict[str, str]:
     """Stage the downloads of one site and return its generated pages ``{docname: text}``."""
-    run_dir: Path | None
-    try:
-        run_dir = publish_mod.run_outputs(build, country, lang, data_dir)
-    except RuntimeError as exc:
-        print(f"warning: {exc}", file=sys.stderr)
-        run_dir = None
     staging = build / "downloads" / key
     files = publish_mod.collect(staging, country, run_dir, written_path(build, lang, country))
     staged[key] = staging
