@@ -60,6 +60,7 @@ def run_outputs(build: Path, country: str, lang: str, data_dir: str | None = Non
     """``clrisk run`` for one country in ``lang`` (labels are translated) into
     ``_build/outputs/<lang>/<country>/``; the folder is reused when it holds a complete run."""
     out = build / "outputs" / lang / country
+    out.parent.mkdir(parents=True, exist_ok=True)
     target = ["--data-dir", data_dir] if data_dir else ["--country", country]
     cmd = [sys.executable, "-m", "clrisk", "--lang", lang, "run", *target, "--out", str(out),
            "--no-maps", "--quiet"]
