@@ -183,7 +183,7 @@ def assemble(repo: Path, build: Path, lang: str, country: str, toc: dict[str, An
                 raise BuildError(f"{nb} does not exist. Fix: run without --skip-execute.")
             for path in prepare_file(nb, prepared / f"{doc}.ipynb",
                                      scrub=[*(scrub or []), str(build.resolve()),
-                                            str(repo.resolve())]):
+                                            str(repo.resolve()), str(Path.home())]):
                 files[path.relative_to(prepared).as_posix()] = path
     for doc, text in (pages or {}).items():
         path = build / "generated" / f"{prefix}{lang}" / f"{doc}.md"
