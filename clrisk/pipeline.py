@@ -132,9 +132,12 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
         from clrisk.ivti import vulnerability_index
 
         ivti_cfg = dict(profile.ivti or {})
+        # The schema allows dimension_weights: equal | pca (a weighting scheme) or a mapping.
+        dim_w = ivti_cfg.get("dimension_weights")
+        weighting = dim_w if isinstance(dim_w, str) else ivti_cfg.get("weighting", "equal")
         result.ivti = vulnerability_index(
             data.admin_records, profile.ivti_indicator_specs,
-            ivti_cfg.get("dimension_weights"), weighting=ivti_cfg.get("weighting", "equal"),
+            None if isinstance(dim_w, str) else dim_w, weighting=weighting,
             k=k, classify_method=method if method != "fixed" else "quantiles")
     return result
 

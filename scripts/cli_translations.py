@@ -230,3 +230,8 @@ T.update({
 "invalid YAML near column {col}": ("YAML no válido cerca de la columna {col}", "YAML invalide près de la colonne {col}"),
 })
 T.update({"Warning": ("Advertencia", "Avertissement")})
+T.update({
+"{file}, line {line}: ivti.dimension_weights are all 0, so the index would be empty. Fix: give at least one dimension a positive weight, or write 'dimension_weights: equal'":
+ ("{file}, línea {line}: todos los ivti.dimension_weights valen 0, así que el índice quedaría vacío. Solución: dé un peso positivo a al menos una dimensión, o escriba 'dimension_weights: equal'",
+  "{file}, ligne {line} : tous les ivti.dimension_weights valent 0, l’indice serait donc vide. Correction : donnez un poids positif à au moins une dimension, ou écrivez « dimension_weights: equal »"),
+})

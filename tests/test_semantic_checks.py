@@ -328,3 +328,22 @@ def test_run_prints_the_harmonisation_note_as_a_warning(toy: Path, tmp_path: Pat
     assert any(line.startswith("Advertencia: ") and "'poverty'" in line
                for line in err.splitlines()), err
     assert "DataWarning" not in err
+
+
+@pytest.mark.parametrize("weights,code", [("pca", 0), ("equal", 0),
+                                          ({"education": 0, "poverty": 0}, 2)])
+def test_ivti_weights_the_schema_allows_are_run_or_refused_alike(
+        weights, code: int, toy: Path, tmp_path: Path, capsys) -> None:
+    """dimension_weights: equal | pca (schema) are weighting schemes the code runs; all-zero
+    weights are refused by check and run with the same message."""
+    _profile(toy, lambda p: p["ivti"].__setitem__("dimension_weights", weights))
+    assert main(["check", "--profile", str(toy / "profile.yaml")]) == code
+    checked = capsys.readouterr().out
+    assert main(["run", "--profile", str(toy / "profile.yaml"), "--out", str(tmp_path / "r"),
+                 "--quiet", "--no-maps", "--draws", "10"]) == code
+    err = capsys.readouterr().err
+    if code:
+        assert "dimension_weights are all 0" in checked and "dimension_weights are all 0" in err
+        assert not (tmp_path / "r").exists()
+    else:
+        assert (tmp_path / "r" / "ivti.csv").is_file()

@@ -122,6 +122,23 @@ def risk_level_settings(profile: Any) -> list[DataError]:
     return errors
 
 
+def ivti_settings(profile: Any) -> list[DataError]:
+    """IVTI dimension weights the schema allows must be ones the index code accepts."""
+    if not profile.has_ivti:
+        return []
+    dim_w = (profile.ivti or {}).get("dimension_weights")
+    if not isinstance(dim_w, dict) or not dim_w:
+        return []
+    where = Path(profile.path).name if profile.path else "profile.yaml"
+    if sum(float(v) for v in dim_w.values()) <= 0:
+        return [DataError(_(
+            "{file}, line {line}: ivti.dimension_weights are all 0, so the index would be "
+            "empty. Fix: give at least one dimension a positive weight, or write "
+            "'dimension_weights: equal'").format(
+                file=where, line=profile.line_of("ivti", "dimension_weights") or "?"))]
+    return []
+
+
 # ---------------------------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------------------------
@@ -414,7 +431,7 @@ def translate_model_message(message: str) -> str:
 def run_checks(data: Any) -> list[DataError]:
     """Every semantic problem of a loaded country, in the order a team should fix them."""
     profile = data.profile
-    errors = profile_unfinished(profile) + risk_level_settings(profile)
+    errors = profile_unfinished(profile) + risk_level_settings(profile) + ivti_settings(profile)
     dom = covariate_domains(data)
     des = design(data)
     errors += dom + des + coverage(data)
