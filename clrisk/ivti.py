@@ -146,3 +146,34 @@ def ivti_contributions(result: pd.DataFrame) -> pd.DataFrame:
                             ascending=[True, False, True], kind="stable")
     long["rank"] = long.groupby(TERRITORY_ID).cumcount() + 1
     return long.reset_index(drop=True)
+
+
+def agreement_finding(rho: float, lang: str | None = None, synthetic: bool = False) -> str:
+    """One sentence reading the rank correlation between the model and the IVTI.
+
+    Why a sentence and not only the number: the agreement is a finding (the sample's
+    administrative records are generated from the territories' conditions, not from child
+    labour), so the chapter must say what its size means, whatever that size is.
+    """
+    from clrisk.i18n import _
+
+    if rho >= 0.8:
+        text = _("This is a strong agreement: the conditions the administrative records measure "
+                 "are largely the ones that drive the model's ranking. The two routes still "
+                 "disagree on some territories; those are the ones to look at with local "
+                 "knowledge.", lang)
+    elif rho >= 0.5:
+        text = _("This is a moderate agreement: the two routes see the same broad pattern but "
+                 "rank many territories differently, so a territory's level depends on the "
+                 "route. Where they disagree, look at which indicators and which covariates "
+                 "drive each ranking.", lang)
+    else:
+        text = _("This is a weak agreement: the administrative records and the survey–census "
+                 "projection see different things. Do not use one route as a proxy for the "
+                 "other; check the indicators' quality and coverage first.", lang)
+    if synthetic:
+        text = _("In the sample data the administrative records are generated from the "
+                 "territories' conditions (deprivation, rurality, older census aggregates with "
+                 "measurement error), never from child labour or the true probabilities, so "
+                 "this agreement is a finding, not a construction.", lang) + " " + text
+    return text

@@ -110,7 +110,7 @@ def draw_sample(rng: np.random.Generator, frame: pd.DataFrame, household_fractio
 
 
 def segment_effects(rng: np.random.Generator, frame: pd.DataFrame,
-                    sigma: float = SIGMA_PSU) -> np.ndarray:
+                    sigma: float | None = None) -> np.ndarray:
     """Per-household outcome shift shared by the households of one segment (PSU).
 
     Why: neighbours share labour markets, schools and norms, so child labour clusters within
@@ -119,6 +119,7 @@ def segment_effects(rng: np.random.Generator, frame: pd.DataFrame,
     area, so territory means (and the territory ranking) are unchanged on the logit scale.
     ``frame`` is :func:`segment_frame`'s output, indexed by household row.
     """
+    sigma = SIGMA_PSU if sigma is None else sigma
     seg = frame.groupby("psu", sort=True)[["territory", "rural"]].first()
     v = pd.Series(rng.normal(0.0, sigma, len(seg)), index=seg.index)
     v = v - v.groupby([seg["territory"], seg["rural"]]).transform("mean")
