@@ -187,3 +187,17 @@ def test_prevalence_design_effect_matches_r(key):
     assert out["se"] == pytest.approx(np.ravel(spec["mean"]["se"])[0], rel=1e-8)
     assert out["deff"] == pytest.approx(spec["mean"]["deff"], rel=1e-8)
     assert out["se_srs"] == pytest.approx(out["se"] / np.sqrt(out["deff"]), rel=1e-12)
+
+
+def test_large_survey_with_rare_outcome_fits():
+    """The warm start (1-in-m subsample) must not fail when the subsample has no case."""
+    rng = np.random.default_rng(3)
+    n = 80_000
+    x = rng.normal(size=n)
+    y = np.zeros(n)
+    y[rng.choice(np.flatnonzero(np.arange(n) % 4 != 0), 40, replace=False)] = 1.0  # none at 4k
+    frame = pd.DataFrame({"child_labour": y, "x": x, "weight": 1.0,
+                          "stratum": (np.arange(n) % 10).astype(str),
+                          "psu": (np.arange(n) % 400).astype(str)})
+    model = fit_risk_model(frame, ["x"])
+    assert model.converged and np.isfinite(model.bse).all()

@@ -421,6 +421,8 @@ def _newton(x: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int, tol: flo
     if start is None or start.size != k:
         beta = np.zeros(k)
         ybar = float(w @ y / w.sum())
+        if not 0.0 < ybar < 1.0:  # a subsample without (or with only) cases: no warm start
+            return beta, False, 0
         beta[0] = math.log(ybar / (1.0 - ybar))
     else:
         beta = start.copy()
