@@ -414,9 +414,10 @@ def _newton(x: np.ndarray, y: np.ndarray, w: np.ndarray, max_iter: int, tol: flo
     if start is None and n > 60_000:
         m = n // 20_000
         sub = slice(0, None, m)
-        start, ok, _its = _newton(np.ascontiguousarray(x[sub]), y[sub], w[sub], max_iter,
-                                  1e-8, np.zeros(0))
-        if not ok:
+        xs = np.ascontiguousarray(x[sub])
+        start, ok, _its = _newton(xs, y[sub], w[sub], max_iter, 1e-8, np.zeros(0))
+        # a subsample that separates (implausibly large standardised effects) is no guide
+        if not ok or np.max(np.abs(start[1:] * xs[:, 1:].std(axis=0)), initial=0.0) > 10:
             start = None
     if start is None or start.size != k:
         beta = np.zeros(k)
