@@ -235,3 +235,4 @@ T.update({
  ("{file}, línea {line}: todos los ivti.dimension_weights valen 0, así que el índice quedaría vacío. Solución: dé un peso positivo a al menos una dimensión, o escriba 'dimension_weights: equal'",
   "{file}, ligne {line} : tous les ivti.dimension_weights valent 0, l’indice serait donc vide. Correction : donnez un poids positif à au moins une dimension, ou écrivez « dimension_weights: equal »"),
 })
+T.update({"where the input files are now (if they were moved since the run)": ("dónde están ahora los archivos de entrada (si se movieron después de la ejecución)", "où se trouvent maintenant les fichiers d’entrée (s’ils ont été déplacés depuis l’exécution)")})

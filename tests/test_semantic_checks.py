@@ -285,7 +285,8 @@ def test_manifest_records_the_profile_and_methods(toy: Path, tmp_path: Path) -> 
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["parameters"]["seed"] == 7 and manifest["parameters"]["draws"] == 10
     assert manifest["methods"]["risk_levels"] == {"k": 3, "method": "quantiles"}
-    assert manifest["profile"] == str((toy / "profile.yaml").resolve())
+    assert manifest["profile"] == "../toy/profile.yaml"  # relative: no local path published
+    assert manifest["input_root"] == "../toy"
 
 
 def test_harmonisation_difference_is_a_note_not_a_refusal(toy: Path, tmp_path: Path,

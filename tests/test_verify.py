@@ -128,3 +128,21 @@ def test_version(capsys) -> None:
         main(["--version"])
     assert exc.value.code == 0
     assert capsys.readouterr().out.startswith(f"clrisk {clrisk.__version__}")
+
+
+def test_manifest_holds_no_absolute_path(toy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "out"
+    _run(toy, out)
+    text = (out / "manifest.json").read_text(encoding="utf-8")
+    assert str(tmp_path) not in text and "/tmp" not in text
+
+
+def test_verify_after_moving_results_and_data(toy: Path, tmp_path: Path, capsys) -> None:
+    """Folders copied elsewhere (another machine): verify finds the data with --data-dir."""
+    out = tmp_path / "out"
+    _run(toy, out)
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(out, moved / "results")
+    shutil.copytree(toy, moved / "mydata")
+    assert main(["verify", str(moved / "results"), "--data-dir", str(moved / "mydata")]) == 0
+    assert "Every file is identical" in capsys.readouterr().out

@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=_("Exit codes: 0 every file identical; 1 a file differs (named above); 2 not a "
                  "results folder."))
     p.add_argument("folder", type=Path, help=_("results folder written by 'clrisk run'"))
+    p.add_argument("--data-dir", type=Path,
+                   help=_("where the input files are now (if they were moved since the run)"))
     p.add_argument("--no-rerun", action="store_true",
                    help=_("only re-hash inputs and files, do not re-run"))
     p.set_defaults(func=main)
@@ -38,7 +40,8 @@ def main(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from clrisk.results.verify import verify_folder
 
     out = out or sys.stdout
-    table, notes = verify_folder(args.folder, rerun=not args.no_rerun)
+    table, notes = verify_folder(args.folder, rerun=not args.no_rerun,
+                                 data_dir=args.data_dir)
     roles = {"input": _("input"), "folder": _("in the folder"), "rerun": _("re-run")}
     print(_("Verifying {folder}").format(folder=args.folder), file=out)
     for row in table.itertuples(index=False):

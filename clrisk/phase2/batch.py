@@ -36,7 +36,8 @@ def data_root(results: Path, data_dir: str | Path | None = None) -> Path:
     manifest = results / "manifest.json"
     try:
         doc = json.loads(manifest.read_text(encoding="utf-8"))
-        return Path(doc["input_root"])
+        root = Path(doc["input_root"])  # relative to the results folder since issue 14
+        return root if root.is_absolute() else (results / root).resolve()
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DataError(_("{folder}: no readable manifest.json naming the data folder. Fix: "
                           "give the folder written by 'clrisk run', or name the data folder "

@@ -10,6 +10,7 @@ inputs write the same manifest byte for byte. ``clrisk verify`` re-runs from it.
 from __future__ import annotations
 
 import functools
+import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -56,9 +57,23 @@ def _key(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
+def relative_to_results(path: Path, results: Path) -> str:
+    """``path`` relative to the results folder (POSIX), so a published manifest does not
+    disclose where the microdata live and two runs into sibling folders write the same bytes."""
+    return Path(os.path.relpath(path.resolve(), results.resolve())).as_posix()
+
+
+def resolve_recorded(recorded: str, results: Path) -> Path:
+    """A path the manifest records (relative to the results folder, or absolute)."""
+    p = Path(recorded)
+    return p if p.is_absolute() else (results / p).resolve()
+
+
 def build_run_manifest(data: Any, folder: Path, *, parameters: Mapping[str, Any],
-                       methods: Mapping[str, Any]) -> dict[str, Any]:
-    """The manifest of the files now in ``folder`` (every file except the manifest itself)."""
+                       methods: Mapping[str, Any], results: Path | None = None
+                       ) -> dict[str, Any]:
+    """The manifest of the files now in ``folder`` (every file except the manifest itself);
+    ``results`` is where the folder ends up (paths to the inputs are relative to it)."""
     import clrisk
 
     profile = data.profile
@@ -71,8 +86,9 @@ def build_run_manifest(data: Any, folder: Path, *, parameters: Mapping[str, Any]
         "clrisk": {"version": clrisk.__version__, "commit": git_commit()},
         "versions": package_versions(),
         "country": data.key,
-        "profile": str(Path(profile.path).resolve()) if profile.path else None,
-        "input_root": str(root),
+        "profile": (relative_to_results(Path(profile.path), results or folder)
+                    if profile.path else None),
+        "input_root": relative_to_results(root, results or folder),
         "parameters": dict(parameters),
         "methods": dict(methods),
         "inputs": dict(sorted(inputs.items())),

@@ -53,27 +53,33 @@ def _status(recorded: str | None, current: str | None) -> str:
     return IDENTICAL if recorded == current else DIFFERENT
 
 
-def _input_path(doc: dict[str, Any], key: str) -> Path:
+def _input_path(doc: dict[str, Any], key: str, root: Path) -> Path:
     p = Path(key)
-    return p if p.is_absolute() else Path(doc["input_root"]) / key
+    return p if p.is_absolute() else root / key
 
 
-def verify_folder(folder: str | Path, *, rerun: bool = True) -> tuple[pd.DataFrame, list[str]]:
+def verify_folder(folder: str | Path, *, rerun: bool = True, data_dir: str | Path | None = None
+                  ) -> tuple[pd.DataFrame, list[str]]:
     """Rows (role, file, status, recorded, current) for every input, every file in the
     folder and every re-run output; plus notes (version differences, a re-run that failed).
 
     ``role`` is ``input`` (data the manifest names), ``folder`` (files now in ``folder``) or
     ``rerun`` (outputs of the fresh run). ``status`` is identical / different / missing /
-    extra.
+    extra. ``data_dir``: where the inputs are now, when the results folder or the data were
+    moved (default: the place the manifest records, relative to ``folder``).
     """
     from clrisk.pipeline import run
+    from clrisk.results.manifest import resolve_recorded
 
     folder = Path(folder)
     doc = read_run_manifest(folder)
+    root = Path(data_dir).resolve() if data_dir else resolve_recorded(doc["input_root"], folder)
+    profile = (root / Path(doc["profile"]).name if data_dir
+               else resolve_recorded(doc["profile"], folder))
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
     for key, recorded in doc["inputs"].items():
-        path = _input_path(doc, key)
+        path = _input_path(doc, key, root)
         current = sha256_file(path) if path.is_file() else None
         rows.append({"role": "input", "file": key, "status": _status(recorded, current),
                      "recorded": recorded, "current": current})
@@ -94,7 +100,7 @@ def verify_folder(folder: str | Path, *, rerun: bool = True) -> tuple[pd.DataFra
         try:
             out = tmp / "out"
             kwargs = {k: params[k] for k in ("draws", "seed") if params.get(k) is not None}
-            run(doc["profile"], out, lang=params.get("lang", "en"),
+            run(profile, out, lang=params.get("lang", "en"),
                 maps=bool(params.get("maps", True)), **kwargs)
             fresh = read_run_manifest(out)["outputs"]
             for key in sorted(set(doc["outputs"]) | set(fresh)):

@@ -117,7 +117,8 @@ def _write_into(folder: ResultsFolder, result: Any, data: Any, *, lang: str | No
         written = write_files(result, data, stage, lang=lang, maps=maps)
         params = {"draws": None, "seed": None, **dict(parameters or {}), "lang": lang,
                   "maps": bool(maps)}
-        manifest = build_run_manifest(data, stage, parameters=params, methods=run_methods(data))
+        manifest = build_run_manifest(data, stage, parameters=params, methods=run_methods(data),
+                                      results=folder.target)
         write_json(manifest, stage / MANIFEST)
         folder.commit()
     final = [folder.target / p.name for p in written] + [folder.target / MANIFEST]
