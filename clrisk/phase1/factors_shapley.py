@@ -325,7 +325,11 @@ def _additive_group_point(e0, ej, members, k, exact, R, want_oat) -> None:
     first axis of a (2^a, n, d) array so that every product, the reciprocal and the Shapley
     weighting (one BLAS product W' P over n·d columns) run over long contiguous rows."""
     a, (n, d) = len(members), e0.shape
-    E = np.empty((1 << a, n, d), dtype=e0.dtype)
+    if d == 1:  # the point estimate: drop the unit axis so inner loops run along children
+        e0, ej, R = e0[:, 0], [x[:, 0] for x in ej], R[:, :, 0]
+        E = np.empty((1 << a, n), dtype=e0.dtype)
+    else:
+        E = np.empty((1 << a, n, d), dtype=e0.dtype)
     E[0] = e0
     for i in range(a):  # subsets with bit i = subsets without it, times e_j
         half = 1 << i
@@ -338,7 +342,7 @@ def _additive_group_point(e0, ej, members, k, exact, R, want_oat) -> None:
     idx = np.asarray(members)
     if exact:
         W = shapley_matrix(a).astype(P.dtype)
-        R[2 + idx] = -(W.T @ P.reshape(1 << a, n * d)).reshape(a, n, d)
+        R[2 + idx] = -(W.T @ P.reshape(1 << a, n * d)).reshape(R[2 + idx].shape)
     if want_oat:
         R[2 + k + idx] = P[:1] - P[[1 << i for i in range(a)]]
 
