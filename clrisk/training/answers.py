@@ -86,7 +86,7 @@ def load_training(country: str = "peru", data_dir: Any = None, lang: str = "en"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p2 = steps.load(country, data_dir)
-        result = run_country(p2.data)
+        result = _cached_run(p2, run_country)
         sel = steps.selection(p2)
         tid = sel.chosen
         smap = steps.service_map(p2, tid)
@@ -104,6 +104,44 @@ def load_training(country: str = "peru", data_dir: Any = None, lang: str = "en"
             characterisation=steps.characterisation(p2, tid), service_map=smap,
             plan=plan)
     return td
+
+
+def _cached_run(p2: Any, run: Callable[[Any], Any]) -> Any:
+    """``run_country`` for the Phase II country, cached next to the Phase II inputs.
+
+    Why: the training chapters run for every country and language in CI; the Phase II inputs
+    are already cached (``clrisk.phase2.steps.load``) under a key of the data files, the Phase I
+    code and the language, and the model and national ranking they do not keep are cached here
+    under the same key (English, since these tables hold codes and numbers), so a chapter re-run
+    or another language does not refit and rescore the census.
+    """
+    import pickle
+
+    from clrisk.i18n import get_language, set_language
+    from clrisk.io import atomic_path
+    from clrisk.phase2 import steps
+
+    # The tables used here carry codes and numbers, not labels: one entry for all languages.
+    lang = get_language()
+    set_language("en")
+    try:
+        path = steps._cache_path(p2.data.root, None, None)
+    finally:
+        set_language(lang)
+    path = path.with_name(path.stem + "-training.pkl")
+    if path.is_file():
+        try:
+            with path.open("rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # noqa: BLE001 — a corrupt or incompatible cache is recomputed
+            pass
+    result = run(p2.data)
+    try:
+        with atomic_path(path) as tmp, tmp.open("wb") as fh:
+            pickle.dump(result, fh)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        pass
+    return result
 
 
 # --- small helpers ------------------------------------------------------------------------------
