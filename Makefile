@@ -57,6 +57,7 @@ clean:
 ## Serve _build/html, open pages in headless Chromium, screenshots + link/image checks.
 browser-check: venv
 	$(BIN)/python scripts/browser_check.py
+	$(BIN)/python scripts/quiz_screenshots.py
 
 ## Language check of the built es/fr pages; findings in _build/language_check.txt.
 language-check: venv

@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     problems = []
     for lang in args.langs:
         page = find_page(args.site, lang)
-        if page is None:
-            problems.append(f"{lang}: no {PAGE} under {args.site}")
+        if page is None:  # that language's site was not built (e.g. `make book` builds one)
+            print(f"{lang}: no {PAGE} under {args.site}; skipped")
             continue
         for state, rgb in COLOURS.items():
             png = args.out / f"quiz_{lang}_{state}.png"
