@@ -116,13 +116,13 @@ def test_exercises_render_as_sphinx_exercise(td) -> None:
     assert text.count(":class: dropdown") == len(exercises(td))
 
 
-def _guide_targets() -> tuple[list[str], list[str], list[list[str]]]:
+def _guide_targets() -> tuple[list[str], list[str], list[tuple[list[str], list[str]]]]:
     text = GUIDE.read_text(encoding="utf-8")
     docs = re.findall(r"\{doc\}`([^`]+)`", text)
     refs = re.findall(r"\{ref\}`([^`]+)`", text)
     sessions = re.split(r"\n(?=[^\n]*Session [0-9]|Day [0-9], session)", text)
-    per_session = [re.findall(r"\{ref\}`(ex-[^`]+)`", s) for s in sessions
-                   if ": *Objective:*" in s or "\n: *Objective:*" in s]
+    per_session = [(re.findall(r"\{doc\}`([^`]+)`", s), re.findall(r"\{ref\}`(ex-[^`]+)`", s))
+                   for s in sessions if ": *Objective:*" in s]
     return docs, refs, per_session
 
 
@@ -135,8 +135,9 @@ def test_facilitator_guide_links_exist() -> None:
     keys = {f"ex-{e.key}" for e in exercises(load_training("peru", lang="en"))}
     assert set(refs) <= keys, set(refs) - keys
     assert len(per_session) >= 6 + 12
-    for session in per_session:
-        assert session, "a session without an exercise"
+    for chapters, exercise_refs in per_session:
+        assert chapters, "a session without a chapter"
+        assert exercise_refs, "a session without an exercise"
 
 
 def test_training_chapters_in_toc() -> None:
