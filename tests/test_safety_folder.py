@@ -484,3 +484,18 @@ def test_sigterm_while_writing_removes_the_staging_folder(toy: Path, tmp_path: P
     assert "nothing was changed" in err
     assert folder_digests(out) == expected
     no_leftovers(tmp_path)
+
+
+def test_results_folder_of_an_older_version_is_replaced(toy: Path, tmp_path: Path,
+                                                        previous_result: Path) -> None:
+    """A folder holding only files clrisk run writes (an older run, before manifests) is a
+    results folder; one extra foreign file makes it not one."""
+    out = tmp_path / "out"
+    shutil.copytree(previous_result, out)
+    (out / "manifest.json").unlink()
+    assert run(toy, out) == 0
+    assert_complete(out)
+    (out / "manifest.json").unlink()
+    (out / "budget.xlsx").write_bytes(b"team file")
+    assert run(toy, out) == 3
+    assert (out / "budget.xlsx").read_bytes() == b"team file"

@@ -81,8 +81,21 @@ def os_error(exc: OSError, path: str | Path) -> OutputError:
     return OutputError(msg.format(path=where, reason=exc.strerror or str(exc)))
 
 
+# Files clrisk run wrote before manifests existed: a folder holding only these (and no
+# sub-folders) is an earlier results folder, safe to replace.
+LEGACY_OUTPUTS = {"territories.csv", "territories.gpkg", "ivti.csv", "model.json",
+                  "coefficients.csv", "factor_weights.csv", "national_factors.csv", "report.md",
+                  "markers.csv"}
+
+
 def _is_results_folder(path: Path) -> bool:
-    return (path / MANIFEST).is_file()
+    if (path / MANIFEST).is_file():
+        return True
+    entries = list(path.iterdir()) if path.is_dir() else []
+    return bool(entries) and all(
+        p.is_file() and (p.name in LEGACY_OUTPUTS or (p.name.startswith("map_")
+                                                      and p.suffix in (".png", ".svg")))
+        for p in entries)
 
 
 def _exchange(a: Path, b: Path) -> bool:
