@@ -236,3 +236,4 @@ T.update({
   "{file}, ligne {line} : tous les ivti.dimension_weights valent 0, l’indice serait donc vide. Correction : donnez un poids positif à au moins une dimension, ou écrivez « dimension_weights: equal »"),
 })
 T.update({"where the input files are now (if they were moved since the run)": ("dónde están ahora los archivos de entrada (si se movieron después de la ejecución)", "où se trouvent maintenant les fichiers d’entrée (s’ils ont été déplacés depuis l’exécution)")})
+T.update({"meaning: settings the code accepts (levels, IVTI weights)": ("significado: parámetros que el código acepta (niveles, pesos del IVTI)", "sens : paramètres acceptés par le code (niveaux, poids de l’IVTI)")})

@@ -46,8 +46,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
             for note in harmonisation_notes(data):
                 report.note(note)
-            report.ok(_("meaning: codes agree between survey and census, plausible values, "
-                        "a design that gives a variance, an estimable model"))
+            if data.profile.has_risk_model:
+                report.ok(_("meaning: codes agree between survey and census, plausible "
+                            "values, a design that gives a variance, an estimable model"))
+            else:
+                report.ok(_("meaning: settings the code accepts (levels, IVTI weights)"))
     title = data.profile.name(get_language()) if data is not None else str(target)
     print(_("Checking {what}").format(what=title), file=out)
     for msg in report.passed:
