@@ -19,6 +19,7 @@ import argparse
 import base64
 import html
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGS = ("en", "es", "fr")
+_DATE = re.compile(rb"(/(?:CreationDate|ModDate) \(D:)[0-9]{14}")
 
 CSS = """
 @page { size: A4; margin: 14mm 14mm 14mm 14mm; }
@@ -122,7 +124,13 @@ def print_pdf(html_text: str, out: Path) -> Path:
         subprocess.run(cmd, check=True, capture_output=True, timeout=180, env=env)
         if not pdf.is_file() or pdf.stat().st_size == 0:
             raise RuntimeError(f"Chromium wrote no PDF for {out}")
-        shutil.move(str(pdf), out)
+        # Chromium stamps the print time; a fixed date of the same length keeps the
+        # cross-reference offsets valid and makes reprints byte-identical.
+        data = _DATE.sub(lambda m: m.group(1) + b"20260101000000", pdf.read_bytes())
+        from clrisk.io import atomic_path
+
+        with atomic_path(out) as target:
+            Path(target).write_bytes(data)
     return out
 
 

@@ -43,6 +43,7 @@ def test_handout_pdf_page1(country: str, lang: str, tmp_path: Path) -> None:
 
     pdf = build_handouts.build([country], [lang], tmp_path)[0]
     assert pdf.is_file() and pdf.stat().st_size > 10_000
+    assert b"/CreationDate (D:20260101000000" in pdf.read_bytes(), "print time not fixed"
     subprocess.run(["pdftoppm", "-f", "1", "-l", "1", "-r", "60", "-png", str(pdf),
                     str(tmp_path / "p")], check=True)
     png = next(tmp_path.glob("p*.png"))
