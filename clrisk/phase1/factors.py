@@ -448,7 +448,7 @@ def instrument2(model: Any, source: Any, profile: Any = None, *, draws: Any = No
                                    PERMUTATIONS, seed)
         _marker_pass(model, src, raw_names, coefs, effects, msum)
     else:
-        sums = accumulate(model, src.blocks(), T, raw_names, specs, coefs, effects,
+        sums = accumulate(model, src, T, raw_names, specs, coefs, effects,
                           exact=method == "shapley", on_block=msum if msum.markers else None)
     _check_references(specs, sums, where)
     N = np.asarray(src.children, dtype=np.float64)
