@@ -47,7 +47,7 @@ corrected, so a skewed posterior is integrated correctly). Unsampled territories
 nodes of N(0, σ̂²). One census pass evaluates P_t at the K nodes (O(cells x K)).
 
 **Uncertainty.** ``mse="analytic"``: MSE_t = Var(p_t | data, θ̂) (from the same nodes) +
-D_t' V_β D_t, where D_t is the total derivative of p̂_t with respect to β (direct gradient plus
+D_t' V_β D_t + g3_t (the estimation error of σ̂_u, :func:`sigma_term`), where D_t is the total derivative of p̂_t with respect to β (direct gradient plus
 the shift of the posterior of u_t that a change of β causes — for a well-sampled territory the
 two largely cancel). ``mse="bootstrap"``: parametric bootstrap (González-Manteiga et al.
 2007), see :mod:`clrisk.phase1.sae_mse`. 95% intervals are built on the logit scale:
@@ -552,6 +552,7 @@ class SmallAreaResult:
     mse_method: str
     g1: np.ndarray | None = None
     g2: np.ndarray | None = None
+    g3: np.ndarray | None = None
 
     @property
     def cv(self) -> np.ndarray:
@@ -575,6 +576,37 @@ def logit_interval(p: np.ndarray, rmse: np.ndarray, z: float = Z95
     return expit(lo - z * se), expit(lo + z * se)
 
 
+def sigma_term(fit: MixedLogitFit, territory_ids: np.ndarray, post: Posterior,
+               P: np.ndarray, K: int = PREDICT_NODES, h: float = 0.05) -> np.ndarray:
+    """g3: the MSE from estimating σ_u, (∂p̂_t/∂ log σ_u)² Var(log σ̂_u).
+
+    Why: with ~20–40 surveyed children per territory σ̂_u is uncertain (over replicates of
+    Guatemala 0.17–0.29 for a true 0.25), and an underestimated σ̂_u shrinks the posterior
+    variance g1 — intervals then under-cover. Var(log σ̂_u) is the inverse curvature of the
+    marginal pseudo-log-likelihood in log σ_u (central differences of its gradient); the
+    derivative of the EBP re-computes the posterior of u_t at σ̂_u e^{±h} on the survey and
+    re-uses the census curves (interpolated on the logit scale), so no census pass."""
+    if fit.boundary or fit.sigma2 <= 0:
+        return np.zeros(len(territory_ids))
+    d, p_ = fit.data, len(fit.beta)
+    theta = _theta(fit)
+    pen = {"penalty": BOUNDARY_PRIOR if fit.prior else 0.0}
+    e = np.zeros(len(theta))
+    e[p_] = h
+    gp = _nested(theta + e, d, GRID_POINTS, FIT_NODES, dict(pen))[1][p_]
+    gm = _nested(theta - e, d, GRID_POINTS, FIT_NODES, dict(pen))[1][p_]
+    curv = (gp - gm) / (2.0 * h)
+    if not curv > 0:
+        return np.zeros(len(territory_ids))
+    ebp = []
+    for sgn in (1.0, -1.0):
+        q = posterior(fit, territory_ids, K, sigma2=fit.sigma2 * np.exp(2.0 * sgn * h))
+        vals = _interp_logit(P, post.nodes, q.nodes.T)  # K x T
+        ebp.append((q.weights * vals.T).sum(1))
+    deriv = (ebp[0] - ebp[1]) / (2.0 * h)
+    return deriv ** 2 / curv
+
+
 def small_area_estimates(fit: MixedLogitFit, src: CensusSource, *, mse: str = "analytic",
                          bootstrap_B: int = 200, seed: int = 12345, K: int = PREDICT_NODES
                          ) -> SmallAreaResult:
@@ -586,8 +618,9 @@ def small_area_estimates(fit: MixedLogitFit, src: CensusSource, *, mse: str = "a
     g1 = np.clip((post.weights * P * P).sum(1) - est ** 2, 0.0, None)
     D = G + G[:, :1] * post.dmean_dbeta
     g2 = np.einsum("ti,ij,tj->t", D, fit.cov_beta, D)
+    g3 = sigma_term(fit, src.territory_ids, post, P, K)
     if mse == "analytic":
-        rmse = np.sqrt(g1 + g2)
+        rmse = np.sqrt(g1 + g2 + g3)
     elif mse == "bootstrap":
         from clrisk.phase1.sae_mse import bootstrap_mse
 
@@ -596,7 +629,7 @@ def small_area_estimates(fit: MixedLogitFit, src: CensusSource, *, mse: str = "a
         raise ValueError(_("unknown MSE method {m}; choose analytic or bootstrap").format(m=mse))
     lo, hi = logit_interval(est, rmse)
     return SmallAreaResult(src.territory_ids, src.children, est, rmse, lo, hi,
-                           post.n_surveyed, post, P, G, fit, mse, g1, g2)
+                           post.n_surveyed, post, P, G, fit, mse, g1, g2, g3)
 
 
 # --------------------------------------------------------------------------------------------
