@@ -290,7 +290,6 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
     for j in range(k):
         out.lo[j] = min(out.lo[j], float(X[:, specs[j].column].min()))
         out.hi[j] = max(out.hi[j], float(X[:, specs[j].column].max()))
-        out.moved[:, j] += np.bincount(codes, weights=w * side[:, j], minlength=T)
     sig = np.zeros(n, dtype=np.uint16 if k > 8 else np.uint8)
     for j in range(k):
         sig |= side[:, j].astype(sig.dtype) << j
@@ -349,6 +348,10 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
             R = np.zeros((width, len(rows), d), dtype=dtype)  # one block per result
             for a0, a1 in zip(starts, ends, strict=True):
                 members = [j for j in range(k) if (int(ss[a0]) >> j) & 1]
+                if cols.start == 0 and members:  # children moved: one bincount per group
+                    g = rows[a0:a1]
+                    out.moved[:, members] += np.bincount(codes[g], weights=w[g],
+                                                         minlength=T)[:, None]
                 ej = [e_of(j, a0, a1) for j in members]
                 _additive_group_point(e0[a0:a1], ej, members, k, exact, R[:, a0:a1], want_oat)
             if d == 1:  # one weighted bincount per result row (no transposition)
