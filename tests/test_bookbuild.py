@@ -58,6 +58,14 @@ ax.plot([0, 1], [0, 1])
 plt.show()
 pd.DataFrame({{_("Child Labour Risk Identification Model (CLRISK)"): [country]}})
 ```
+
+```{{code-cell}} ipython3
+from clrisk.display import show_figure
+fig, ax = plt.subplots(figsize=(2, 2))
+ax.bar([0, 1], [1, 2])
+fig.suptitle(_("Synthetic data") + " " + country)
+show_figure(fig, alt="Two bars, the second twice as tall")
+```
 """
 
 TOC = """format: jb-book
@@ -200,6 +208,9 @@ def test_end_to_end_two_languages(tmp_path: Path) -> None:
     assert 'class="math"' not in en.replace('class="math notranslate', "")
     assert len(list((html / "en" / "_images" / "math").glob("*.svg"))) == 3
 
+    # show_figure: a real figure with alt text and the title as a translated caption.
+    assert 'alt="Two bars, the second twice as tall"' in es
+    assert "<figcaption>" in es and "Datos sintéticos chile" in es.split("<figcaption>")[1]
     # Pages (issue 15 item 4): no parameters cell, code behind a translated toggle.
     assert "injected-parameters" not in en and 'country = "chile"' not in en.replace(
         "&quot;", '"')
