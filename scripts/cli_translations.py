@@ -237,3 +237,7 @@ T.update({
 })
 T.update({"where the input files are now (if they were moved since the run)": ("dónde están ahora los archivos de entrada (si se movieron después de la ejecución)", "où se trouvent maintenant les fichiers d’entrée (s’ils ont été déplacés depuis l’exécution)")})
 T.update({"meaning: settings the code accepts (levels, IVTI weights)": ("significado: parámetros que el código acepta (niveles, pesos del IVTI)", "sens : paramètres acceptés par le code (niveaux, poids de l’IVTI)")})
+T.update({
+"'{v}' is not a whole number": ("'{v}' no es un número entero", "« {v} » n’est pas un nombre entier"),
+"{v} is less than {m}": ("{v} es menor que {m}", "{v} est inférieur à {m}"),
+})

@@ -158,3 +158,17 @@ def test_loader_messages_fully_translated(fault: str, lang: str, toy: Path, tmp_
     assert "np.int64" not in err and "{{" not in err
     assert not (tmp_path / "r").exists()
     assert folder_digests(toy, recursive=True) == before
+
+
+@pytest.mark.parametrize("option,words", [(["--draws", "0"], "0 es menor que 1"),
+                                          (["--seed", "-1"], "-1 es menor que 0"),
+                                          (["--draws", "abc"], "no es un número entero")])
+def test_bad_numeric_options_refused_before_anything(option: list[str], words: str, toy: Path,
+                                                      tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "--profile", str(toy / "profile.yaml"), "--out", str(tmp_path / "r"),
+              "--quiet", "--no-maps", "--lang", "es", *option])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and "invalid" not in err
+    assert not (tmp_path / "r").exists()

@@ -14,6 +14,24 @@ from pathlib import Path
 from clrisk.i18n import _, get_language
 
 
+def int_at_least(minimum: int):
+    """An argparse type: an integer >= ``minimum`` (a translated message otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(_("'{v}' is not a whole number").format(v=text)) \
+                from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(_("{v} is less than {m}").format(v=value,
+                                                                             m=minimum))
+        return value
+
+    parse.__name__ = "int"
+    return parse
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "run", help=_("fit the risk model, score and classify territories, write tables and "
@@ -32,9 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True,
                    help=_("output folder (new, empty, or an earlier clrisk results folder; "
                           "never inside the data folder)"))
-    p.add_argument("--draws", type=int, default=200,
+    p.add_argument("--draws", type=int_at_least(1), default=200,
                    help=_("coefficient draws for P(top level) (default 200)"))
-    p.add_argument("--seed", type=int, default=12345, help=_("random seed (default 12345)"))
+    p.add_argument("--seed", type=int_at_least(0), default=12345,
+                   help=_("random seed (default 12345)"))
     p.add_argument("--no-maps", action="store_true", help=_("skip the PNG/SVG maps"))
     p.add_argument("--quiet", action="store_true", help=_("no progress display"))
     p.set_defaults(func=main)
