@@ -241,3 +241,7 @@ T.update({
 "'{v}' is not a whole number": ("'{v}' no es un número entero", "« {v} » n’est pas un nombre entier"),
 "{v} is less than {m}": ("{v} es menor que {m}", "{v} est inférieur à {m}"),
 })
+T.update({
+"--out is a folder": ("--out es una carpeta", "--out est un dossier"),
+"give the profile's file name, e.g. {f}": ("indique el nombre de archivo del perfil, p. ej. {f}", "donnez le nom de fichier du profil, p. ex. {f}"),
+})

@@ -499,3 +499,12 @@ def test_results_folder_of_an_older_version_is_replaced(toy: Path, tmp_path: Pat
     (out / "budget.xlsx").write_bytes(b"team file")
     assert run(toy, out) == 3
     assert (out / "budget.xlsx").read_bytes() == b"team file"
+
+
+def test_init_profile_out_is_a_folder(toy: Path, tmp_path: Path, capsys) -> None:
+    before = folder_digests(toy, recursive=True)
+    assert main(["init-profile", "--territories", str(toy / "territories.geojson"), "--out",
+                 str(toy), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "--out is a folder" in err and "profile.yaml" in err
+    assert folder_digests(toy, recursive=True) == before

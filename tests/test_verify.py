@@ -146,3 +146,11 @@ def test_verify_after_moving_results_and_data(toy: Path, tmp_path: Path, capsys)
     shutil.copytree(toy, moved / "mydata")
     assert main(["verify", str(moved / "results"), "--data-dir", str(moved / "mydata")]) == 0
     assert "Every file is identical" in capsys.readouterr().out
+
+
+def test_verify_a_corrupted_manifest(tmp_path: Path, capsys) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "manifest.json").write_text("{bad", encoding="utf-8")
+    assert main(["verify", str(tmp_path / "x"), "--lang", "fr"]) == 2
+    err = capsys.readouterr().err
+    assert "JSON invalide (ligne 1)" in err and "Expecting" not in err

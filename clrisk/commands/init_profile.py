@@ -306,6 +306,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
     out = out or sys.stdout
     target = Path(args.out)
+    if target.is_dir():
+        raise data_error(target, _("--out is a folder"),
+                         _("give the profile's file name, e.g. {f}").format(
+                             f=target / "profile.yaml"))
     if target.exists() and not args.force:
         raise data_error(target, _("the profile already exists"),
                          _("choose another --out, or pass --force to overwrite it"))

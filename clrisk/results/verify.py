@@ -37,8 +37,10 @@ def read_run_manifest(folder: str | Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = (_("line {line}").format(line=exc.lineno)
+                 if isinstance(exc, json.JSONDecodeError) else "UTF-8")
         raise DataError(_("{file}: not valid JSON ({problem}). Fix: restore the manifest "
-                          "written by 'clrisk run'").format(file=path, problem=exc)) from exc
+                          "written by 'clrisk run'").format(file=path, problem=where)) from exc
     if doc.get("format") != FORMAT or "outputs" not in doc or "profile" not in doc:
         raise DataError(_("{file}: not a clrisk run manifest. Fix: give the folder that "
                           "'clrisk run --out' wrote").format(file=path))
