@@ -130,7 +130,7 @@ def plot_territory_map(gdf: Any, column: str, kind: str = "probability", lang: s
             note = _("P(high risk) ≥ {p}: {sure} of the {m} territories of the highest level",
                      lang).format(p=fmt_percent(P_TOP_SURE, 0, lang), sure=fmt_int(sure, lang),
                                   m=fmt_int(len(top), lang))
-            handles.append(Patch(facecolor="none", edgecolor="none", label=wrap(note, 34)))
+            handles.append(Patch(facecolor="none", edgecolor="none", label=note))
             alt = f"{alt} {note}."
         set_alt(fig, alt)
     else:
@@ -161,6 +161,8 @@ def plot_territory_map(gdf: Any, column: str, kind: str = "probability", lang: s
     handles += _uncertainty_overlay(ax, present, kind, lang)
     if missing.any():
         handles.append(Patch(facecolor=MISSING_COLOUR, label=_("No data", lang)))
+    for handle in handles:  # long legend entries wrap instead of running off the image
+        handle.set_label(wrap(handle.get_label(), 34))
     if handles:
         ax.legend(handles=handles, title=legend_title, loc="upper left",
                   bbox_to_anchor=(1.0, 1.0), fontsize=8, title_fontsize=9, frameon=False)
