@@ -37,6 +37,9 @@ class RunResult:
     national_factors: pd.DataFrame | None = None
     ivti: pd.DataFrame | None = None
     estimates: Any = None  # clrisk.phase1.sae_run.TerritoryEstimates (fit, draws, benchmark)
+    markers: pd.DataFrame | None = None  # instrument 2: who is at risk (markers.csv)
+    factor_joint: dict | None = None  # instrument 2: national joint effect of the factors
+    factor_notes: list[str] = field(default_factory=list)  # instrument 2 messages
     files: list[Path] = field(default_factory=list)
 
 
@@ -68,7 +71,6 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
                 progress: bool = False, batch_size: int | None = None) -> RunResult:
     """Compute Phase I results for a loaded country (:class:`clrisk.data.CountryData`)."""
     from clrisk.phase1.census_source import resolve_census
-    from clrisk.phase1.factors import default_factors, national_factor_ranking, score_and_factors
     from clrisk.phase1.patterns import DEFAULT_BATCH_SIZE
     from clrisk.phase1.sae_run import territory_estimates
     from clrisk.phase1.scoring import check_coverage, score_territories
@@ -106,16 +108,8 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
             src = resolve_census(census, covs, weight=weight,
                                  batch_size=batch_size or DEFAULT_BATCH_SIZE,
                                  progress=getattr(bar, "update", None))
-        source = src.legacy
-        refs, sectors = default_factors(covs, profile)
         with _progress(None, _("Projecting the model onto the census"), progress):
-            if refs:
-                scores, fw = score_and_factors(model, source, refs, sectors=sectors,
-                                               weight=weight)
-                result.factor_weights = fw
-                result.national_factors = national_factor_ranking(fw)
-            else:
-                scores = score_territories(model, src)
+            scores = score_territories(model, src)
         territory_ids = data.territories[TERRITORY_ID].astype(str).tolist()
         check_coverage(scores, territory_ids, Path(str(data.census_path or "census")).name)
         names = data.territories[[TERRITORY_ID, NAME, REGION_ID]].copy()
@@ -128,6 +122,11 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
         result.estimates = est
         classified = est.table
         result.territories = names.merge(classified, on=TERRITORY_ID, how="right")
+        if profile.factors:  # instrument 2, with the draws P(top) used
+            from clrisk.phase1.factors import apply_instrument2
+
+            with _progress(None, _("Weight of each factor (instrument 2)"), progress):
+                apply_instrument2(result, data, src, estimates=est, draws=draws, seed=seed)
     if profile.has_ivti and data.admin_records is not None:
         from clrisk.ivti import vulnerability_index
 
