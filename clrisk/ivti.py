@@ -15,6 +15,13 @@ administrative-record indicators grouped in dimensions:
 Why contributions: each territory's index is an exact sum of per-indicator contributions
 (weight x normalised value), the IVTI analogue of instrument 2: it says which indicators put a
 territory high.
+
+Missing values (administrative records have omissions): a territory's missing indicator is left
+out and its weight goes to the indicators the territory has, first within the same dimension
+(a dimension with none left passes its weight to the other dimensions), so every territory's
+weights still sum to 1 and its contributions to its index. ``missing_indicators`` counts them.
+A territory missing more than half of the weight raises a DataError naming it: its index
+would rest on too little.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from clrisk.errors import data_error
+from clrisk.i18n import _
 from clrisk.phase1.classify import classify_risk
 from clrisk.schema import TERRITORY_ID
 
@@ -79,21 +87,26 @@ def vulnerability_index(admin_records: pd.DataFrame, indicators: Sequence[Any],
     X = np.empty((len(df), len(names)))
     for j, n in enumerate(names):
         col = pd.to_numeric(df[n], errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~np.isfinite(col)
+        bad = np.isinf(col) | (np.isnan(col) & df[n].notna().to_numpy())
         if bad.any():
-            raise data_error(source, "missing or non-numeric values for territories",
-                             "fill the indicator for these territories (or drop the "
-                             "indicator)", n, tids[bad])
+            raise data_error(source, _("non-numeric values for territories"),
+                             _("write numbers (leave a cell empty when the value is missing)"),
+                             n, tids[bad])
+        if np.isnan(col).all():
+            raise data_error(source, _("the indicator has no values"),
+                             _("remove it from ivti: indicators: or fill it"), n)
         X[:, j] = col
+    missing = np.isnan(X)
     Z = np.empty_like(X)
     for j, s in enumerate(specs):
         x = X[:, j] * (1 if s["direction"] >= 0 else -1)
-        lo, hi = x.min(), x.max()
+        lo, hi = np.nanmin(x), np.nanmax(x)
         if hi == lo:
             raise data_error(source, "the indicator is constant across territories, so it "
                              "cannot discriminate", "remove it from ivti: indicators:",
                              s["name"])
-        Z[:, j] = (x - lo) / (hi - lo) if method == "minmax" else (x - x.mean()) / x.std(ddof=1)
+        Z[:, j] = ((x - lo) / (hi - lo) if method == "minmax"
+                   else (x - np.nanmean(x)) / np.nanstd(x, ddof=1))
     dims = list(dict.fromkeys(s["dimension"] for s in specs))
     members = {d: [j for j, s in enumerate(specs) if s["dimension"] == d] for d in dims}
     attrs: dict[str, Any] = {"method": method, "weighting": weighting}
@@ -116,24 +129,57 @@ def vulnerability_index(admin_records: pd.DataFrame, indicators: Sequence[Any],
                 w[j] = wd / len(members[d])
         attrs["dimension_weights"] = dict(zip(dims, dw.tolist(), strict=True))
     else:
-        S = (X - X.mean(0)) / X.std(0, ddof=1)
+        S = (X - np.nanmean(X, 0)) / np.nanstd(X, 0, ddof=1)
         S = S * np.array([1 if s["direction"] >= 0 else -1 for s in specs])
-        vals, vecs = np.linalg.eigh(np.corrcoef(S, rowvar=False).reshape(len(names),
-                                                                            len(names)))
+        corr = (np.corrcoef(S, rowvar=False) if not missing.any()  # pairwise when gaps
+                else pd.DataFrame(S).corr().to_numpy())
+        vals, vecs = np.linalg.eigh(corr.reshape(len(names), len(names)))
         v = vecs[:, -1]
         w = v**2 / np.sum(v**2)
         attrs["explained_variance"] = float(vals[-1] / vals.sum())
     attrs["indicator_weights"] = dict(zip(names, w.tolist(), strict=True))
-    contrib = Z * w
+    W = _territory_weights(w, missing, members, source, tids)
+    contrib = np.where(missing, 0.0, Z) * W
     out = pd.DataFrame({TERRITORY_ID: pd.array(tids, dtype=object),
                         "ivti": contrib.sum(axis=1)})
     for d in dims:
-        out[f"dimension_{d}"] = Z[:, members[d]].mean(axis=1)
+        sub = Z[:, members[d]]
+        have = (~np.isnan(sub)).sum(axis=1)
+        out[f"dimension_{d}"] = np.where(have > 0, np.nansum(sub, axis=1) / np.maximum(have, 1),
+                                         np.nan)
     for j, n in enumerate(names):
         out[f"contribution_{n}"] = contrib[:, j]
+    if missing.any():
+        out["missing_indicators"] = missing.sum(axis=1)
     out = classify_risk(out, classify_method, k, column="ivti")
     out.attrs.update(attrs)
     return out
+
+
+def _territory_weights(w: np.ndarray, missing: np.ndarray, members: dict[str, list[int]],
+                       source: str, tids: np.ndarray) -> np.ndarray:
+    """Per-territory indicator weights: ``w`` where nothing is missing; otherwise a missing
+    indicator's weight goes to the territory's other indicators of its dimension, or, when the
+    whole dimension is missing, to the other dimensions (rows sum to 1)."""
+    n, m = missing.shape
+    if not missing.any():
+        return np.broadcast_to(w, (n, m))
+    lost = (missing * w).sum(axis=1)
+    bad = lost > 0.5 + 1e-12
+    if bad.any():
+        raise data_error(source, _("more than half of the indicators' weight is missing for "
+                                   "territories"),
+                         _("fill their indicators or leave them out of the index"),
+                         None, tids[bad])
+    W = np.zeros((n, m))
+    for cols in members.values():
+        have = ~missing[:, cols]
+        dim_w = w[cols].sum()
+        own = np.where(have, w[cols], 0.0)
+        kept = own.sum(axis=1, keepdims=True)
+        share = np.where(kept > 0, own / np.where(kept > 0, kept, 1.0), 0.0)
+        W[:, cols] = share * np.where(have.any(axis=1, keepdims=True), dim_w, 0.0)
+    return W / W.sum(axis=1, keepdims=True)
 
 
 def ivti_contributions(result: pd.DataFrame) -> pd.DataFrame:

@@ -81,6 +81,27 @@ def test_constant_indicator(records):
 
 def test_nan_names_territory(records):
     bad = records.copy()
-    bad.loc[bad["territory_id"] == "02", "unemployment"] = np.nan
+    bad["unemployment"] = bad["unemployment"].astype(object)
+    bad.loc[bad["territory_id"] == "02", "unemployment"] = "n/a"  # text, not a number
     with pytest.raises(DataError, match="unemployment.*02"):
         vulnerability_index(bad, INDICATORS)
+
+
+def test_missing_values_are_reweighted_within_the_territory(records):
+    """Omissions (issue 16): a missing indicator's weight goes to the territory's other
+    indicators; others' values are unchanged; too many gaps name the territory."""
+    full = vulnerability_index(records, INDICATORS)
+    gap = records.copy()
+    gap.loc[gap["territory_id"] == "02", "unemployment"] = np.nan
+    out = vulnerability_index(gap, INDICATORS)
+    contrib = out.filter(like="contribution_").sum(axis=1)
+    assert np.allclose(contrib, out["ivti"])
+    row = out["territory_id"] == "02"
+    assert out.loc[row, "contribution_unemployment"].item() == 0.0
+    assert out.loc[row, "missing_indicators"].item() == 1
+    assert out.loc[~row, "missing_indicators"].eq(0).all()
+    assert not np.isclose(out.loc[row, "ivti"].item(), full.loc[row, "ivti"].item())
+    most = records.copy()  # 0.25 (dropout) + 0.5 (labour) of the weight gone
+    most.loc[most["territory_id"] == "03", ["dropout", "unemployment"]] = np.nan
+    with pytest.raises(DataError, match="03"):
+        vulnerability_index(most, INDICATORS)

@@ -18,6 +18,7 @@ import pytest
 import yaml
 from shapely.ops import unary_union
 
+from clrisk.ivti import vulnerability_index
 from clrisk.schema import COVARIATES, SURVEY_REQUIRED
 from clrisk.synth import (
     COUNTRIES,
@@ -120,7 +121,9 @@ def test_profile_matches_schema_and_files(key: str) -> None:
                                               "health"}
     admin = pd.read_csv(SAMPLES / key / "admin_records.csv", dtype={"territory_id": str})
     assert list(admin.columns) == ["territory_id"] + [i["name"] for i in inds]
-    assert not admin.isna().any().any()
+    # omissions (issue 16): a few empty cells, never in the census counts
+    assert admin.drop(columns="territory_id").isna().mean().max() < 0.1
+    assert admin["rural_population"].notna().all()
     if key in IVTI_ONLY:
         assert prof["instruments"] == ["ivti"] and "survey" not in prof["files"]
     else:
@@ -331,11 +334,10 @@ def test_truth_ids_match_files(key: str) -> None:
 def test_admin_indicators_track_latent_risk(key: str) -> None:
     t = _truth(key)
     admin = pd.read_csv(SAMPLES / key / "admin_records.csv", dtype={"territory_id": str})
-    v = admin["territory_id"].map(t["ivti_truth"]["latent_vulnerability"])
     prof = yaml.safe_load((SAMPLES / key / "profile.yaml").read_text(encoding="utf-8"))
-    oriented = [admin[i["name"]] * i["direction"] for i in prof["ivti"]["indicators"]]
-    z = sum((x - x.mean()) / x.std() for x in oriented)
-    assert np.corrcoef(z, v)[0, 1] > 0.5
+    iv = vulnerability_index(admin, prof["ivti"]["indicators"])
+    v = iv["territory_id"].map(t["ivti_truth"]["latent_vulnerability"])
+    assert np.corrcoef(iv["ivti"], v)[0, 1] > 0.5
 
 
 # --- large census -------------------------------------------------------------------------
@@ -412,7 +414,6 @@ def test_admin_records_do_not_see_the_outcome() -> None:
     changing the outcome-only parts of the truth (u_t, PSU effects) leaves the records alone."""
     from scipy.stats import spearmanr
 
-    from clrisk.ivti import vulnerability_index
     from clrisk.synth.profile_yaml import build_profile
 
     rhos = []

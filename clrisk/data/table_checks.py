@@ -120,7 +120,8 @@ def check_admin(profile: Profile, df: pd.DataFrame, path: Path, report: Report) 
               "remove the indicators that this country does not have"))):
         return False
     ok = not report.fail(V.unique(df, "territory_id", path, _("administrative records")))
-    ok = not report.fail(V.numeric(df, profile.ivti_indicators, path, "admin_records")) and ok
+    ok = not report.fail(V.numeric(df, profile.ivti_indicators, path, "admin_records",
+                                   allow_missing=True)) and ok
     if ok:
         report.ok(_("administrative records: {n} territories, {k} indicators").format(
             n=len(df), k=len(profile.ivti_indicators)))

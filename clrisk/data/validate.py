@@ -128,7 +128,10 @@ def weights(df: pd.DataFrame, col: str, path: Path, required: bool = True) -> Da
     return None
 
 
-def numeric(df: pd.DataFrame, cols: list[str], path: Path, what: str) -> DataError | None:
+def numeric(df: pd.DataFrame, cols: list[str], path: Path, what: str,
+            allow_missing: bool = False) -> DataError | None:
+    """Numbers only; empty cells are refused unless ``allow_missing`` (IVTI indicators: the
+    index re-weights a territory's missing indicators, see :mod:`clrisk.ivti`)."""
     for col in cols:
         s = df[col]
         if pd.api.types.is_bool_dtype(s):
@@ -144,7 +147,7 @@ def numeric(df: pd.DataFrame, cols: list[str], path: Path, what: str) -> DataErr
                      "map: {{...}}}}]}}}}'").format(what=what, col=col))
             return data_error(path, _("covariate '{col}' is not numeric (found {v!r})").format(
                 col=col, v=sample), fix, column=col, rows=rows_of(bad))
-        if s.isna().any():
+        if s.isna().any() and not allow_missing:
             return data_error(path, _("covariate '{col}' has missing values").format(col=col),
                               _("the model needs a value for every child: recode missing-value "
                                 "codes or filter those rows (mapping filter)"),

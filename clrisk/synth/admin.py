@@ -90,7 +90,8 @@ def latent_vulnerability(territory_probability: np.ndarray) -> np.ndarray:
     return (lg - lg.mean()) / (lg.std() + 1e-12)
 
 
-OMISSION_RATE = 0.0  # share of indicator cells left empty (0 until every reader handles it)
+OMISSION_RATE = 0.03  # share of indicator cells left empty (the IVTI re-weights them)
+COMPLETE = ("rural_population", "child_share")  # census counts: never missing
 LAG_SD = 0.35  # logit-scale drift of a census aggregate since it was measured
 
 
@@ -133,7 +134,7 @@ def admin_records(rng: np.random.Generator, stats: pd.DataFrame, drivers: pd.Dat
     out = pd.DataFrame({"territory_id": stats["territory_id"].to_numpy()})
     for name in names:
         values = np.round(gen[name](), 1)
-        gone = rng.random(n) < omission_rate
+        gone = (rng.random(n) < omission_rate) & (name not in COMPLETE)
         out[name] = np.where(gone, np.nan, values)
     return out
 
