@@ -61,6 +61,8 @@ def fix_string(s: str, lang: str, package: bool = False) -> str:
     """``s`` with the language's typography, protected spans unchanged."""
     if "\\" in s or s.lstrip().startswith("$$"):  # LaTeX blocks: leave alone
         return s
+    if lang == "fr":  # an apostrophe just before a role or code span: l'{term}`...`, d'`x`
+        s = re.sub(rf"(?<=[{_LETTER}])'(?=[{{`])", "’", s)
     out, pos = [], 0
     for m in _PROTECT.finditer(s):
         out.append(_fix_text(s[pos:m.start()], lang, package))

@@ -40,13 +40,19 @@ def soup(path: Path):  # noqa: ANN201 — BeautifulSoup object
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
+def _code_or_maths(cls: str | None) -> bool:
+    """Class tokens of code and maths blocks (not ``mathjax_ignore``, which wraps whole pages)."""
+    return bool(cls) and (cls in ("math", "cell_input", "highlight")
+                          or cls.startswith("highlight-"))
+
+
 def main_text(path: Path) -> str:
     """Visible text of the page body (no code), whitespace collapsed."""
     page = soup(path)
     main = page.find("main") or page
     for tag in main.find_all(["script", "style", "pre", "code"]):
         tag.decompose()
-    for tag in main.find_all(class_=re.compile(r"highlight|cell_input")):
+    for tag in main.find_all(class_=_code_or_maths):
         tag.decompose()
     return " ".join(main.get_text(" ").split())
 

@@ -24,7 +24,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[1]
 TERMS = yaml.safe_load((ROOT / "book" / "terminology.yaml").read_text(encoding="utf-8"))
-SITE = ROOT / "_build" / "html"
+SITE = Path(os.environ.get("CLRISK_SITE_DIR") or ROOT / "_build" / "html")
 LANGS = ("es", "fr")
 
 # visible text only: code, maths, role/link targets, placeholders, URLs are not prose
@@ -71,6 +71,12 @@ def catalog_texts(lang: str) -> list[tuple[str, str]]:
     return texts
 
 
+def _code_or_maths(cls: str | None) -> bool:
+    """Class tokens of code and maths blocks (not ``mathjax_ignore``, which wraps whole pages)."""
+    return bool(cls) and (cls in ("math", "cell_input", "highlight")
+                          or cls.startswith("highlight-"))
+
+
 def page_text(path: Path) -> str:
     """Visible text of a built page plus its images' alt texts (code and maths removed)."""
     from bs4 import BeautifulSoup
@@ -79,7 +85,7 @@ def page_text(path: Path) -> str:
     main = soup.find("main") or soup
     for tag in main.find_all(["script", "style", "pre", "code", "math"]):
         tag.decompose()
-    for tag in main.find_all(class_=re.compile(r"highlight|math|cell_input|MathJax")):
+    for tag in main.find_all(class_=_code_or_maths):
         tag.decompose()
     alts = " ".join(img.get("alt", "") for img in main.find_all("img")
                     if "clrisk-math" not in (img.get("class") or []))
@@ -126,6 +132,7 @@ def test_chosen_term_is_never_banned(lang: str) -> None:
     ("es", "una proporción de 0.25 de los niños"),
     ("es", "una etiqueta de »alto» sólida"),
     ("fr", "le niveau de l”éducation"),
+    ("fr", "ce qu’il apprend dans l” enquête auprès des ménages"),
     ("fr", "les données de Pérou sur cette page"),
     ("fr", "le travail des enfants en Pérou"),
     ("fr", "le rapport des chances de la pauvreté"),
