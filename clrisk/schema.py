@@ -65,9 +65,11 @@ COVARIATES: dict[str, CovariateSpec] = {
         CovariateSpec("household_size", "household", "count", +1, None, None),
         CovariateSpec("n_children", "household", "count", +1, None, None),
         CovariateSpec("poverty", "household", "binary", +1, 0, "social_protection", "modifiable"),
-        CovariateSpec("social_programme", "household", "binary", -1, 1, "social_protection", "modifiable"),
+        CovariateSpec("social_programme", "household", "binary", -1, 1, "social_protection",
+                      "modifiable"),
         CovariateSpec("adult_unemployed", "household", "binary", +1, 0, "labour", "modifiable"),
-        CovariateSpec("school_attendance", "individual", "binary", -1, 1, "education", "modifiable"),
+        CovariateSpec("school_attendance", "individual", "binary", -1, 1, "education",
+                      "modifiable"),
         CovariateSpec("health_insurance", "household", "binary", -1, 1, "health", "modifiable"),
         CovariateSpec("rural", "territorial", "binary", +1, None, None),
     )
