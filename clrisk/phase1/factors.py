@@ -350,8 +350,9 @@ def _ranks(point: np.ndarray, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray
     ``point`` (T, k), ``draws`` (T, k, D). Factors are ordered by their point estimate; a
     factor shares the rank of the first factor of its group when the 95% interval of their
     paired difference over the draws includes 0 (they cannot be told apart), else it starts
-    a new group; ties are reported as ties and never broken by name. P(rank 1) is the share of draws in which the factor
-    has the largest reduction (a draw's exact ties split equally): it sums to 1."""
+    a new group; ties are reported as ties and never broken by name. P(rank 1) is the share
+    of draws in which the factor has the largest reduction (a draw's exact ties split
+    equally): it sums to 1."""
     T, k = point.shape
     order = np.argsort(-point, axis=1, kind="stable")
     rank = np.empty((T, k), dtype=np.int64)
