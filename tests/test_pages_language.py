@@ -125,6 +125,8 @@ def test_names_numbers_and_code_are_not_sentences() -> None:
     assert not langcheck.is_sentence("p_top 0.83 territories.csv")
     assert langcheck.is_sentence("The share of children")
     assert langcheck.english_words("ODDS IS OK") == []
+    assert not langcheck.is_sentence("Centro de cuidado y jornada extendida", "td")
+    assert langcheck.is_sentence("Centro de cuidado y jornada extendida", "p")
 
 
 SITE = ROOT / "_build" / "html"

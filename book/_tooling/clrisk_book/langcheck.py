@@ -8,7 +8,8 @@ article of every page — and compares it with the English page of the same site
 ``same-as-english``
     a sentence of an es/fr page identical to a sentence of its English page. Names, numbers
     and code are not sentences: a sentence counts only when, after dropping code, numbers and
-    file or column names, it has an English function word or at least five words.
+    file or column names, it has an English function word or (outside table cells, where
+    programme and institution names live) at least five words.
 ``english-words``
     an English function word ("the", "of", "with"…, none of which is a Spanish or French
     word) in a heading, table cell, caption, figure caption or alt text of an es/fr page.
@@ -136,10 +137,13 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
 
 
-def is_sentence(text: str) -> bool:
-    """Worth comparing with English: words beyond names, numbers and code."""
-    found = words(text)
-    return bool(english_words(text)) or len(found) >= 5
+def is_sentence(text: str, tag: str = "p") -> bool:
+    """Worth comparing with English: words beyond names, numbers and code. A table cell
+    needs an English function word: five words there are usually a name (a programme,
+    an institution) that is the same in every language."""
+    if english_words(text):
+        return True
+    return tag != "td" and len(words(text)) >= 5
 
 
 def quote_problems(text: str, lang: str) -> list[str]:
@@ -180,7 +184,7 @@ def check_page(rel: str, html: str, english_html: str | None, lang: str) -> list
 
     for seg in segments:
         for sentence in sentences(seg.text):
-            if sentence in english_sentences and is_sentence(sentence):
+            if sentence in english_sentences and is_sentence(sentence, seg.tag):
                 add("same-as-english", sentence, seg.tag)
         if seg.tag in LABEL_TAGS:
             english = english_words(seg.text)
