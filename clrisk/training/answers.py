@@ -477,7 +477,8 @@ def ex_sectors_top(td: TrainingData) -> Exercise:
     firsts = td.factors[(td.factors["rank"] == 1) & td.factors["territory_id"].isin(ids)]
     counts = firsts["sector"].fillna("").value_counts()
     order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    text = "; ".join(f"{sector_name(s)}: {fmt_int(n, td.lang)}" for s, n in order)
+    text = "; ".join(_("{name}: {n}").format(name=sector_name(s), n=fmt_int(n, td.lang))
+                     for s, n in order)
     return _ex("p1-16", "p1_07_factors", 4,
                _("Which sectors should sit at the table in the highest-level territories? Count "
                  "in how many of them each sector acts on the first-ranked factor."),
@@ -499,7 +500,7 @@ def ex_ivti_agreement(td: TrainingData) -> Exercise:
     counts = td.risk["risk_level"].value_counts().sort_index()
     return _ex("p1-17", "p1_09_ivti", 1,
                _("How many territories does the vulnerability index put in each level?"),
-               "; ".join(f"{level_name(td, lv)}: {fmt_int(n, td.lang)}"
+               "; ".join(_("{name}: {n}").format(name=level_name(td, lv), n=fmt_int(n, td.lang))
                          for lv, n in counts.items()) + ".",
                counts={int(k): int(v) for k, v in counts.items()})
 
