@@ -46,6 +46,19 @@ def test_parameters_removed_code_collapsed_paths_scrubbed() -> None:
     assert figures == {}
 
 
+def test_prepared_file_publishes_no_path(tmp_path: Path) -> None:
+    nb = notebook()
+    nb.metadata["papermill"] = {"parameters": {"data_dir": "/home/team/secret/microdata"},
+                                "output_path": "/srv/build/executed/x.ipynb"}
+    nb.cells[4].metadata["papermill"] = {"note": "/srv/build/executed"}
+    source = tmp_path / "in.ipynb"
+    nbformat.write(nb, source)
+    pages.prepare_file(source, tmp_path / "out" / "x.ipynb",
+                       scrub=["/home/team/secret/microdata", "/srv/build"])
+    text = (tmp_path / "out" / "x.ipynb").read_text(encoding="utf-8")
+    assert "/home/team" not in text and "/srv/build" not in text
+
+
 def test_show_figure_output_becomes_a_captioned_figure() -> None:
     import matplotlib.pyplot as plt
     from IPython.display import Image
@@ -153,3 +166,16 @@ def test_built_downloads_open_and_match_their_hashes() -> None:
                 assert openpyxl.load_workbook(folder / name, read_only=True).sheetnames
             if name.endswith(".gpkg"):
                 assert len(geopandas.read_file(folder / name)) > 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SITE / "index.html").is_file(), reason="no built site in _build/html")
+def test_built_pages_publish_no_local_path() -> None:
+    """Item 4: no page, and no page source offered for download, shows the build machine's
+    repository, build or home folder."""
+    root = str(Path(__file__).resolve().parents[1])
+    leaks = [str(p.relative_to(SITE)) for p in SITE.rglob("*")
+             if p.suffix in (".html", ".ipynb", ".md", ".txt", ".js")
+             and "downloads" not in p.relative_to(SITE).parts
+             and root in p.read_text(encoding="utf-8", errors="replace")]
+    assert not leaks, f"{len(leaks)} file(s) show {root}: {leaks[:10]}"

@@ -131,6 +131,9 @@ def prepare(nb: nbformat.NotebookNode, scrub: Iterable[str | Path] = ()
             ) -> tuple[nbformat.NotebookNode, dict[str, bytes]]:
     """A page-ready copy of an executed notebook and the figure files it references."""
     nb = copy.deepcopy(nb)
+    # papermill's record holds the parameters (data_dir) and the build's absolute paths; the
+    # page's downloadable .ipynb (_sources/) must not publish them.
+    nb.metadata.pop("papermill", None)
     tag_cells(nb)
     scrub_paths(nb, scrub)
     figures: dict[str, bytes] = {}
@@ -151,7 +154,11 @@ def prepare_file(executed: Path, dest: Path, scrub: Iterable[str | Path] = ()) -
     files written, so the caller can place them in the source tree."""
     nb = nbformat.read(executed, as_version=4)
     page, figures = prepare(nb, scrub)
-    write_if_changed(dest, nbformat.writes(page).encode("utf-8"))
+    text = nbformat.writes(page)
+    for path in sorted({str(p).rstrip("/") for p in scrub if p and len(str(p)) > 1},
+                       key=len, reverse=True):
+        text = text.replace(path, PATH_PLACEHOLDER)  # any metadata left (cell records…)
+    write_if_changed(dest, text.encode("utf-8"))
     written = [dest]
     for rel, data in figures.items():
         target = dest.parent / rel
