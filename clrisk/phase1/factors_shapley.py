@@ -314,7 +314,13 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
             B_raw[[list(raw_names).index(c) for c in covs]] = B[1:]
             eta_all = (X @ B_raw + B[0]).astype(dtype, copy=False)
         step = max(1, CHUNK_ELEMENTS // (d * (k + 1)))
-        for s0 in range(0, n, step):
+        if d == 1 and n >= LARGE_BLOCK_ROWS:
+            step = min(step, -(-n // 2))  # census scale: two halves, one per core
+
+        def work(s0: int, B=B, d=d, dtype=dtype, cols=cols, eta_all=eta_all, step=step
+                 ) -> tuple[np.ndarray, np.ndarray]:
+            """One chunk of sorted children: (territory sums, children moved)."""
+            moved = np.zeros((T, k))
             rows = order[s0:s0 + step]
             if eta_all is not None:
                 Xr = Xd = None
@@ -327,8 +333,7 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
                 eta += effects[codes[rows], cols].astype(dtype)
             e0 = np.exp(-eta)
 
-            def e_of(j: int, a0: int, a1: int, Xr=Xr, Xd=Xd, rows=rows, B=B, dtype=dtype
-                     ) -> np.ndarray:
+            def e_of(j: int, a0: int, a1: int) -> np.ndarray:
                 """exp(−d_j) for rows a0..a1, all on the risk side of factor j."""
                 f = specs[j]
                 if mode == "direct":  # gather only this factor's column, only these rows
@@ -343,15 +348,14 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
             ss = sig[rows]
             starts = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
             ends = np.r_[starts[1:], len(rows)]
-            # per-child results: base, all moved, k Shapley values (, k one-at-a-time); for
-            # the point estimate one row per result (contiguous writes), else one per child
+            # per-child results: base, all moved, k Shapley values (, k one-at-a-time)
             R = np.zeros((width, len(rows), d), dtype=dtype)  # one block per result
             for a0, a1 in zip(starts, ends, strict=True):
                 members = [j for j in range(k) if (int(ss[a0]) >> j) & 1]
                 if cols.start == 0 and members:  # children moved: one bincount per group
                     g = rows[a0:a1]
-                    out.moved[:, members] += np.bincount(codes[g], weights=w[g],
-                                                         minlength=T)[:, None]
+                    moved[:, members] += np.bincount(codes[g], weights=w[g],
+                                                     minlength=T)[:, None]
                 ej = [e_of(j, a0, a1) for j in members]
                 _additive_group_point(e0[a0:a1], ej, members, k, exact, R[:, a0:a1], want_oat)
             if d == 1:  # one weighted bincount per result row (no transposition)
@@ -364,6 +368,20 @@ def _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, ou
                                                            np.arange(len(rows)))),
                                   shape=(T, len(rows)))
                 tot = np.stack([S @ r for r in R], axis=1)
+            return tot, moved
+
+        chunks = list(range(0, n, step))
+        if len(chunks) > 1 and d == 1 and n >= LARGE_BLOCK_ROWS:
+            # NumPy releases the GIL in its loops and BLAS: the halves run on two cores;
+            # results are added in chunk order, so the sums do not depend on timing
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=2) as ex:
+                results = list(ex.map(work, chunks))
+        else:
+            results = [work(s0) for s0 in chunks]
+        for tot, moved in results:
+            out.moved += moved
             out.base[:, cols] += tot[:, 0]
             out.all[:, cols] += tot[:, 1]
             out.shapley[:, :, cols] += tot[:, 2:2 + k]
