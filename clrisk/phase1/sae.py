@@ -127,7 +127,11 @@ def _survey_arrays(survey: pd.DataFrame, covariates: Sequence[str], outcome: str
         raise data_error("survey", _("missing column(s) {cols} needed by the small-area "
                                      "model").format(cols=", ".join(missing)),
                          _("add them to the survey or map them in profile.yaml (mapping:)"))
+    # Rows in a canonical order (sorted by every column used): the same children give the same
+    # fit bit for bit whatever order the survey file lists them in (national vs canonical
+    # files), because floating sums and the optimiser's path then never depend on file order.
     df = survey[need].dropna()
+    df = df.sort_values(need, kind="mergesort", ignore_index=True)
     if len(df) == 0:
         raise data_error("survey", _("no complete rows for the small-area model"),
                          _("check the outcome, weight and covariate columns"))
