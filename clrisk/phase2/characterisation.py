@@ -288,7 +288,9 @@ def profile_markdown(facts: Mapping[str, Any], comp: pd.DataFrame, factors: pd.D
         if text:
             lines += [f"**{title}.** {text}", ""]
     if definitions.get("sources"):
-        lines += [f"**{_('Sources')}.** " + "; ".join(definitions["sources"]), ""]
+        # The sample worksheet's sources are catalog msgids (English); a team's own texts
+        # have no msgid and are shown as written.
+        lines += [f"**{_('Sources')}.** " + "; ".join(_(s) for s in definitions["sources"]), ""]
     lines += [f"### {_('Micro-areas')}", ""]
     lines.append(_("The census identifies micro-areas in column '{column}'.").format(
         column=micro_areas) if micro_areas else
