@@ -6,7 +6,6 @@ global options accepted before or after the sub-command.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -20,27 +19,9 @@ ENGLISH = re.compile(r"\b(column|rows?|Fix|and \d+ more|line \d+|the following a
                      r"usage|error:|must be|cannot|Everything)\b")
 
 
-@pytest.fixture(scope="module")
-def toy_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from clrisk.data.toy import write_toy_country
-
-    folder = tmp_path_factory.mktemp("toy_i18n") / "toy"
-    write_toy_country(folder)
-    return folder
 
 
-@pytest.fixture
-def toy(toy_template: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / "toy"
-    shutil.copytree(toy_template, dst)
-    return dst
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    set_language("en")
-    yield
-    set_language("en")
+pytestmark = pytest.mark.usefixtures("english_messages")
 
 
 def english_words(text: str) -> list[str]:

@@ -24,20 +24,11 @@ from _helpers import folder_digests
 
 from clrisk import io as clrisk_io
 from clrisk.cli import main
-from clrisk.i18n import set_language
 from clrisk.results.folder import ResultsFolder
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["--quiet", "--no-maps", "--draws", "20"]
 
-
-@pytest.fixture(scope="module")
-def toy_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from clrisk.data.toy import write_toy_country
-
-    folder = tmp_path_factory.mktemp("toy_template") / "toy"
-    write_toy_country(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +47,7 @@ def toy(toy_template: Path, tmp_path: Path) -> Path:
     return dst
 
 
-@pytest.fixture(autouse=True)
-def _english():
-    set_language("en")
-    yield
-    set_language("en")
+pytestmark = pytest.mark.usefixtures("english_messages")
 
 
 def run(toy: Path, out: Path | str, *extra: str) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from argparse import Namespace
 from collections.abc import Callable
 from pathlib import Path
@@ -22,30 +21,8 @@ import yaml
 from _helpers import folder_digests
 
 from clrisk.cli import main
-from clrisk.i18n import set_language
 
-
-@pytest.fixture(scope="module")
-def toy_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from clrisk.data.toy import write_toy_country
-
-    folder = tmp_path_factory.mktemp("toy_sem") / "toy"
-    write_toy_country(folder)
-    return folder
-
-
-@pytest.fixture
-def toy(toy_template: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / "toy"
-    shutil.copytree(toy_template, dst)
-    return dst
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    set_language("en")
-    yield
-    set_language("en")
+pytestmark = pytest.mark.usefixtures("english_messages")
 
 
 # --- faults -------------------------------------------------------------------------------------

@@ -15,32 +15,13 @@ import pytest
 from _helpers import folder_digests
 
 from clrisk.cli import main
-from clrisk.i18n import set_language
 
 FAST = ["--quiet", "--no-maps", "--draws", "20"]
 
 
-@pytest.fixture(scope="module")
-def toy_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from clrisk.data.toy import write_toy_country
-
-    folder = tmp_path_factory.mktemp("toy_verify") / "toy"
-    write_toy_country(folder)
-    return folder
 
 
-@pytest.fixture
-def toy(toy_template: Path, tmp_path: Path) -> Path:
-    dst = tmp_path / "toy"
-    shutil.copytree(toy_template, dst)
-    return dst
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    set_language("en")
-    yield
-    set_language("en")
+pytestmark = pytest.mark.usefixtures("english_messages")
 
 
 def _run(toy: Path, out: Path, *extra: str) -> None:
