@@ -98,8 +98,10 @@ def factor_weights(weights: pd.DataFrame, profile: Any | None = None,
 
 def calibration(table: pd.DataFrame, lang: str | None = None) -> str:
     """Alt text of :func:`clrisk.plots.plot_calibration`."""
-    pred = "mean_predicted" if "mean_predicted" in table.columns else "predicted"
-    obs = "observed_rate" if "observed_rate" in table.columns else "observed"
+    from clrisk.plots import _pick
+
+    pred = _pick(table, "mean_predicted", "predicted", "mean_probability")
+    obs = _pick(table, "observed", "observed_rate", "observed_mean")
     gap = float((table[obs] - table[pred]).abs().max())
     return _("Line chart of the observed rate of child labour against the mean predicted "
              "probability in {n} groups of children, with the diagonal of perfect calibration; "
@@ -109,8 +111,13 @@ def calibration(table: pd.DataFrame, lang: str | None = None) -> str:
 
 def regional_validation(table: pd.DataFrame, lang: str | None = None) -> str:
     """Alt text of :func:`clrisk.plots.plot_regional_validation`."""
-    df = table.dropna(subset=["direct_rate", "model_rate"])
-    inside = int(df["model_rate"].between(df["direct_ci_low"], df["direct_ci_high"]).sum())
+    from clrisk.plots import _pick
+
+    model = _pick(table, "model_rate", "model_based", "model")
+    direct = _pick(table, "direct_rate", "direct", "direct_estimate")
+    lo, hi = _pick(table, "direct_ci_low", "ci_low"), _pick(table, "direct_ci_high", "ci_high")
+    df = table.dropna(subset=[direct, model])
+    inside = int(df[model].between(df[lo], df[hi]).sum())
     return _("Chart comparing, for each of {n} regions, the model-based rate of child labour "
              "with the survey's direct estimate and its 95% interval; the model-based rate is "
              "inside the interval in {k} of the {n} regions.", lang).format(
@@ -140,9 +147,11 @@ def ivti_contributions(contributions: pd.DataFrame, n: int = 20,
 def level_map_file(levels: pd.Series, lang: str | None = None) -> str:
     """Alt text of the risk-level map a run writes as a PNG (``map_*_level.png``): ``levels``
     is the level of each territory (1 = lowest)."""
+    from clrisk.tables import level_names
+
     counts = levels.dropna().astype(int).value_counts().sort_index()
-    parts = "; ".join(_("level {k}: {n}", lang).format(k=k, n=fmt_int(v, lang))
-                      for k, v in counts.items())
+    labels = level_names(int(levels.max()), lang)
+    parts = "; ".join(f"{labels[int(i) - 1]}: {fmt_int(v, lang)}" for i, v in counts.items())
     return _("Map of the {n} territories coloured by risk level ({parts}).", lang).format(
         n=fmt_int(int(counts.sum()), lang), parts=parts)
 
