@@ -89,9 +89,9 @@ def factor_weights(weights: pd.DataFrame, profile: Any | None = None,
     """Alt text of :func:`clrisk.phase1.factors_report.plot_weights`."""
     df = weights.sort_values("delta_pp", ascending=False)
     first = df.iloc[0]
-    return _("Bar chart of the weight of each of {n} risk factors (fall of the mean probability "
-             "of child labour, in percentage points) with its 95% interval, coloured by sector; "
-             "the largest is {name} ({w} points).", lang).format(
+    return _("Bar chart of the weight of each of {n} factors (fall of the mean probability "
+             "of child labour, in percentage points) with its 95% interval, coloured by sector "
+             "(protective factors hatched); the largest is {name} ({w} points).", lang).format(
         n=fmt_int(len(df), lang), name=_label(profile, str(first["factor"]), lang),
         w=fmt_number(first["delta_pp"], 1, lang))
 
