@@ -144,16 +144,17 @@ def ivti_contributions(contributions: pd.DataFrame, n: int = 20,
         v=fmt_number(first["_total"], 2, lang))
 
 
-def level_map_file(levels: pd.Series, lang: str | None = None) -> str:
-    """Alt text of the risk-level map a run writes as a PNG (``map_*_level.png``): ``levels``
-    is the level of each territory (1 = lowest)."""
+def level_map_file(levels: pd.Series, lang: str | None = None, ivti: bool = False) -> str:
+    """Alt text of the level map a run writes as a PNG (``map_risk_level.png``, or
+    ``map_ivti_level.png`` with ``ivti``): ``levels`` is the level of each territory (1 = lowest)."""
     from clrisk.tables import level_names
 
     counts = levels.dropna().astype(int).value_counts().sort_index()
     labels = level_names(int(levels.max()), lang)
     parts = "; ".join(f"{labels[int(i) - 1]}: {fmt_int(v, lang)}" for i, v in counts.items())
-    return _("Map of the {n} territories coloured by risk level ({parts}).", lang).format(
-        n=fmt_int(int(counts.sum()), lang), parts=parts)
+    text = (_("Map of the {n} territories coloured by vulnerability level (IVTI) ({parts}).", lang)
+            if ivti else _("Map of the {n} territories coloured by risk level ({parts}).", lang))
+    return text.format(n=fmt_int(int(counts.sum()), lang), parts=parts)
 
 
 def profile_panel(facts: Mapping[str, Any], comparison: pd.DataFrame, factors: pd.DataFrame,
@@ -163,9 +164,16 @@ def profile_panel(facts: Mapping[str, Any], comparison: pd.DataFrame, factors: p
     first = str(top["label"].iloc[0]) if len(top) else "—"
     scores = risk["risk_score"].dropna()
     above = int((scores > float(facts["risk_score"])).sum())
-    return _("Four panels on {name}: its location on the map; its risk compared with its region "
-             "and the country; its main risk factors, {first} first; and its position among "
-             "all {n} territories ({above} have a higher risk).", lang).format(
+    if facts.get("source", "risk_model") != "risk_model":  # IVTI route: an index, indicators
+        text = _("Four panels on {name}: its location on the map; its vulnerability index "
+                 "(IVTI) compared with its region and the country; the indicators that weigh "
+                 "most, {first} first; and its position among all {n} territories ({above} have "
+                 "a higher index).", lang)
+    else:
+        text = _("Four panels on {name}: its location on the map; its risk compared with its "
+                 "region and the country; its main risk factors, {first} first; and its "
+                 "position among all {n} territories ({above} have a higher risk).", lang)
+    return text.format(
         name=facts["name"], first=first, n=fmt_int(len(scores), lang),
         above=fmt_int(above, lang))
 
