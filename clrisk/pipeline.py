@@ -152,6 +152,24 @@ from clrisk.results.write import (  # noqa: E402,F401
 )
 
 
+def run_country_cached(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED
+                       ) -> RunResult:
+    """:func:`run_country`, computed once per set of input files, code, draws, seed and language.
+
+    Why: every chapter that shows Phase I results (and Phase II and the training exercises,
+    which build on them) needs the same run of the same country; the book executes them for
+    every country and language, and recomputing the fit, the small-area estimates and the
+    factor weights in each chapter is most of the build's time. Labels (risk levels) are
+    translated when computed, so the language is part of the key.
+    """
+    from clrisk.cache import cache_path, cached
+    from clrisk.i18n import get_language
+
+    root = getattr(data, "root", None)
+    path = None if root is None else cache_path(root, "phase1", draws, seed, get_language())
+    return cached(path, lambda: run_country(data, draws=draws, seed=seed))
+
+
 def run(country: str | Path, out_dir: str | Path, *, lang: str | None = None,
         draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SEED, progress: bool = False,
         maps: bool = True) -> RunResult:

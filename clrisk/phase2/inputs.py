@@ -110,10 +110,10 @@ def from_country(data: Any, *, draws: int | None = None, seed: int | None = None
     territory probabilities, levels, P(top level) and instrument 2; without it: the IVTI.
     """
     from clrisk.errors import data_error
-    from clrisk.pipeline import DEFAULT_DRAWS, DEFAULT_SEED, run_country
+    from clrisk.pipeline import DEFAULT_DRAWS, DEFAULT_SEED, run_country_cached
 
-    result = run_country(data, draws=draws or DEFAULT_DRAWS,
-                         seed=DEFAULT_SEED if seed is None else seed)
+    result = run_country_cached(data, draws=draws or DEFAULT_DRAWS,
+                                seed=DEFAULT_SEED if seed is None else seed)
     if result.territories is not None and result.factor_weights is not None:
         return _from_model(data, result)
     if result.ivti is not None:

@@ -8,8 +8,6 @@ functions of the step modules and returns a small result object. The territory c
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clrisk.data.census_stream import cache_dir
-from clrisk.io import atomic_path
 from clrisk.phase2 import characterisation as ch
 from clrisk.phase2 import intervention as iv
 from clrisk.phase2 import liaison as li
@@ -47,52 +43,20 @@ def load(country: str = "peru", data_dir: str | Path | None = None, *,
     """Load a sample (``country``) or a team's folder (``data_dir``) and run Phase I.
 
     Why a cache: the five chapters each need the same Phase I results; with ``cache`` they are
-    computed once and kept in the system's temporary folder, keyed by the data files (path,
-    size, modification time), the Phase I code and the draws/seed — any change recomputes.
+    computed once and kept in the user's clrisk cache (:mod:`clrisk.cache`), keyed by the data
+    files, the Phase I code, the draws/seed and the language — any change recomputes.
     """
+    from clrisk.cache import cache_path, cached
     from clrisk.data import load_country
+    from clrisk.i18n import get_language
     from clrisk.phase2.inputs import from_country
 
     data = load_country(data_dir if data_dir is not None else country)
-    path = _cache_path(data.root, draws, seed) if cache else None
-    inputs = None
-    if path is not None and path.is_file():
-        try:
-            with path.open("rb") as fh:
-                inputs = pickle.load(fh)
-        except Exception:  # noqa: BLE001 — a corrupt or incompatible cache is just recomputed
-            inputs = None
-    if inputs is None:
-        inputs = from_country(data, draws=draws, seed=seed)
-        if path is not None:
-            try:
-                with atomic_path(path) as tmp, tmp.open("wb") as fh:
-                    pickle.dump(inputs, fh)
-            except OSError:
-                pass
+    # labels (risk levels, factor names) are translated when computed: the language is a key
+    path = cache_path(data.root, "phase2", draws, seed, get_language()) if cache else None
+    inputs = cached(path, lambda: from_country(data, draws=draws, seed=seed))
     return Country(str(getattr(data, "key", country)), data, inputs,
                    ws.worksheet_dir(data.root))
-
-
-def _cache_path(root: Path, draws: int | None, seed: int | None) -> Path:
-    """Cache file named by a hash of the inputs that determine the Phase I results."""
-    import clrisk
-    from clrisk.i18n import get_language
-
-    # labels (risk levels, factor names) are translated when computed: the language is a key
-    h = hashlib.sha256(f"{Path(root).resolve()}|{draws}|{seed}|{get_language()}".encode())
-    for f in sorted(Path(root).iterdir()):
-        if f.is_file():
-            st = f.stat()
-            h.update(f"{f.name}|{st.st_size}|{st.st_mtime_ns}".encode())
-    pkg = Path(clrisk.__file__).parent
-    for f in sorted([*pkg.glob("phase1/*.py"), *pkg.glob("phase2/inputs.py"),
-                     *pkg.glob("pipeline.py"), *pkg.glob("ivti.py"), *pkg.glob("data/*.py"),
-                     *pkg.glob("locales/*/LC_MESSAGES/*.po")]):
-        st = f.stat()
-        h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}".encode())
-    # In the user's own cache (not the shared temp folder): the file is unpickled later.
-    return cache_dir() / "phase2" / f"{h.hexdigest()[:32]}.pkl"
 
 
 @dataclass

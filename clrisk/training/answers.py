@@ -80,13 +80,12 @@ def load_training(country: str = "peru", data_dir: Any = None, lang: str = "en"
     from clrisk.errors import DataError
     from clrisk.i18n import set_language
     from clrisk.phase2 import steps
-    from clrisk.pipeline import run_country
 
     set_language(lang)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         p2 = steps.load(country, data_dir)
-        result = _cached_run(p2, run_country)
+        result = _cached_run(p2)
         sel = steps.selection(p2)
         tid = sel.chosen
         smap = steps.service_map(p2, tid)
@@ -106,42 +105,23 @@ def load_training(country: str = "peru", data_dir: Any = None, lang: str = "en"
     return td
 
 
-def _cached_run(p2: Any, run: Callable[[Any], Any]) -> Any:
-    """``run_country`` for the Phase II country, cached next to the Phase II inputs.
+def _cached_run(p2: Any) -> Any:
+    """``run_country`` for the Phase II country, from the shared Phase I cache.
 
-    Why: the training chapters run for every country and language in CI; the Phase II inputs
-    are already cached (``clrisk.phase2.steps.load``) under a key of the data files, the Phase I
-    code and the language, and the model and national ranking they do not keep are cached here
-    under the same key (English, since these tables hold codes and numbers), so a chapter re-run
-    or another language does not refit and rescore the census.
+    Why: the training chapters run for every country and language in CI; the Phase I
+    chapters and Phase II have usually computed this run already (:func:`clrisk.pipeline.
+    run_country_cached`). The tables used here carry codes and numbers, not labels, so the
+    English entry serves every language.
     """
-    import pickle
-
     from clrisk.i18n import get_language, set_language
-    from clrisk.io import atomic_path
-    from clrisk.phase2 import steps
+    from clrisk.pipeline import run_country_cached
 
-    # The tables used here carry codes and numbers, not labels: one entry for all languages.
     lang = get_language()
     set_language("en")
     try:
-        path = steps._cache_path(p2.data.root, None, None)
+        return run_country_cached(p2.data)
     finally:
         set_language(lang)
-    path = path.with_name(path.stem + "-training.pkl")
-    if path.is_file():
-        try:
-            with path.open("rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # noqa: BLE001 — a corrupt or incompatible cache is recomputed
-            pass
-    result = run(p2.data)
-    try:
-        with atomic_path(path) as tmp, tmp.open("wb") as fh:
-            pickle.dump(result, fh)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError):
-        pass
-    return result
 
 
 # --- small helpers ------------------------------------------------------------------------------
