@@ -36,7 +36,7 @@ lint: venv
 
 test: venv
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n $(JOBS) -q
+	$(BIN)/python -m pytest -n $(JOBS) -q --durations=15
 
 bench: venv
 	$(BIN)/python benchmarks/run_all.py
