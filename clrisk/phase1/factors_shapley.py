@@ -24,6 +24,7 @@ import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -192,6 +193,20 @@ def _join(parts: list[object]) -> object:
                   np.concatenate([np.asarray(p.weights, dtype=np.float64) for p in parts]))
 
 
+def _observe(out: Any, X: np.ndarray, codes: np.ndarray, w: np.ndarray, specs: Any,
+             n_territories: int) -> np.ndarray:
+    """Record each factor's observed range and the children on its risk side in one block;
+    return the risk-side matrix (children x factors) for the caller's counterfactuals."""
+    for j, f in enumerate(specs):
+        col = X[:, f.column]
+        out.lo[j] = min(out.lo[j], float(col.min()))
+        out.hi[j] = max(out.hi[j], float(col.max()))
+    side = risk_side(X, specs)
+    for j in range(len(specs)):
+        out.moved[:, j] += np.bincount(codes, weights=w * side[:, j], minlength=n_territories)
+    return side
+
+
 def accumulate(model: object, blocks: Iterable[object], n_territories: int,
                raw_names: Sequence[str], specs: Sequence[FactorSpec], coefs: np.ndarray,
                effects: np.ndarray | None = None, *, exact: bool = True,
@@ -229,13 +244,7 @@ def accumulate(model: object, blocks: Iterable[object], n_territories: int,
             _additive_block(model, X, codes, w, raw_names, specs, Bt, effects, exact, out,
                             mode, on_block)
             continue
-        for j, f in enumerate(specs):
-            col = X[:, f.column]
-            out.lo[j] = min(out.lo[j], float(col.min()))
-            out.hi[j] = max(out.hi[j], float(col.max()))
-        side = risk_side(X, specs)
-        for j in range(k):
-            out.moved[:, j] += np.bincount(codes, weights=w * side[:, j], minlength=len(out.base))
+        side = _observe(out, X, codes, w, specs, len(out.base))
         sig = side.astype(np.int64) @ bits if k else np.zeros(len(w), dtype=np.int64)
         order = np.argsort(sig, kind="stable")
         sig_sorted = sig[order]
@@ -511,13 +520,7 @@ def permutation_shapley(model: object, blocks_factory: Callable[[], Iterable[obj
 
         p0 = prob(X)
         out.base += S @ p0
-        for j, f in enumerate(specs):
-            col = X[:, f.column]
-            out.lo[j] = min(out.lo[j], float(col.min()))
-            out.hi[j] = max(out.hi[j], float(col.max()))
-        side = risk_side(X, specs)
-        for j in range(k):
-            out.moved[:, j] += np.bincount(codes, weights=w * side[:, j], minlength=n_territories)
+        _observe(out, X, codes, w, specs, n_territories)
         for j in range(k):
             out.one_at_a_time[:, j, :] += S @ (p0 - prob(counterfactual_rows(X, specs, [j])))
         p_all = None
