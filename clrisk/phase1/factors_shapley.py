@@ -226,6 +226,20 @@ def accumulate(model: object, blocks: Iterable[object], n_territories: int,
                np.zeros((n_territories, k)), np.full(k, np.inf), np.full(k, -np.inf))
     bits = 1 << np.arange(k)
     mode = additive_mode(model, specs)
+    covs = list(model.covariates)
+    from clrisk.phase1 import shapley_direct as sd
+
+    if sd.ENABLED and exact and Dp == 1 and mode == "direct" and set(covs) <= set(raw_names):
+        # the point estimate alone, factors acting on their own column: the float64
+        # census-scale kernel (same values; see clrisk.phase1.shapley_direct)
+        beta = np.zeros(1 + len(raw_names))
+        beta[0] = Bt[0, 0]
+        for i, c in enumerate(covs):
+            beta[1 + list(raw_names).index(c)] = Bt[1 + i, 0]
+        kern = sd.DirectKernel(specs, beta, n_territories,
+                               None if effects is None else effects[:, 0])
+        sd.run(kern, sd.column_blocks(blocks), out, on_block)
+        return out
     from clrisk.phase1.rowpass import prefetched
 
     # reading, decoding and joining blocks run in a background thread (GIL released by
