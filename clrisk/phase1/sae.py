@@ -79,9 +79,12 @@ Z95 = 1.959963984540054
 SCALINGS = ("size", "effective", "unweighted")
 FIT_NODES = 7  # Gauss-Hermite nodes for the PSU effect in the fit
 PREDICT_NODES = 7  # nodes per territory in the census pass
+FIT_U_NODES = 7  # adaptive Gauss-Hermite nodes for u_t in the Newton fit
 GRID_POINTS = 15  # grid points for u_t in the fit (±6 posterior sds, trapezoid rule)
 SIGMA_FLOOR = 1e-3  # σ̂_u below this is reported as on the boundary (0)
 CV_THRESHOLD = 0.3  # maps outline territories whose CV exceeds this
+SCORE_CHUNK = 16384  # survey rows per chunk of the score products (memory ~ chunk x G x p)
+NEWTON_FULL_STEP = 1e-2  # Newton decrement below which full steps are taken (no line search)
 BOUNDARY_PRIOR = 1.0  # weight of log σ added to the objective (Chung et al. 2013, Gamma(2))
 
 
@@ -297,10 +300,195 @@ def _start_beta(d: dict[str, np.ndarray]) -> np.ndarray:
     return beta
 
 
+# --------------------------------------------------------------------------------------------
+# Newton fit: value, Fisher-identity gradient and Louis Hessian in one pass
+def u_rule(kind: str = "grid", G: int = GRID_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Standardised nodes z_g and log weights for ∫ f(u) du ≈ s Σ_g e^{lz_g} f(m + s z_g):
+    ``"grid"`` the trapezoid rule on ±6 (G points, as :func:`_nested`), ``"gh"`` adaptive
+    Gauss–Hermite (G nodes; measured on the 200k benchmark survey: θ̂ within 3e-6 relative of
+    the 15-point grid with 7 nodes)."""
+    if kind == "grid":
+        Z = np.linspace(-6.0, 6.0, G)
+        return Z, np.full(G, np.log(Z[1] - Z[0]))
+    x, lw = gh(G)
+    return np.sqrt(2.0) * x, lw + 0.5 * np.log(2.0)
+
+
+def _psu_segments(d: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ordered by PSU (stable) and the start of each PSU's segment, cached in ``d``:
+    per-PSU sums become ``np.add.reduceat`` over contiguous rows."""
+    if "_perm" not in d:
+        perm = np.argsort(d["c"], kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(d["c"][perm]) != 0])
+        d["_perm"], d["_starts"] = perm, starts
+    return d["_perm"], d["_starts"]
+
+
+def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
+           rule: tuple[np.ndarray, np.ndarray] | None = None
+           ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Minus the marginal pseudo-log-likelihood (as :func:`_nested`), its gradient (Fisher
+    identity), its Hessian (Louis 1982: minus the posterior mean of the complete-data Hessian
+    minus the posterior variance of the complete-data score, per territory) and the
+    per-territory scores of β (m x p, for the sandwich).
+
+    Why: with the exact Hessian a Newton iteration converges in 3–6 evaluations where
+    L-BFGS-B needed ~40–100, and the sandwich needs no finite differences. Every row pass
+    computes one expit per quadrature point; log Λ(±η) and y − p follow from it."""
+    X, y, w, t, tc = d["X"], d["y"], d["wt"], d["t"], d["tc"]
+    Z, lz = u_rule() if rule is None else rule
+    n, p_ = X.shape
+    m, C = len(d["n_t"]), len(tc)
+    beta = theta[:p_]
+    su2 = float(np.exp(2.0 * theta[p_]))
+    nested = d["nested"]
+    sv = float(np.exp(theta[p_ + 1])) if nested else 0.0
+    nv = 2 if nested else 1
+    q_ = p_ + nv
+    eta = X @ beta
+    centre, scale, _k = _centre(eta, d, su2, sv * sv, state)
+    G = len(Z)
+    U = centre[:, None] + scale[:, None] * Z[None, :]  # m x G
+    if nested:
+        xk, wk = np.polynomial.hermite.hermgauss(K)
+        vk, lwk = np.sqrt(2.0) * sv * xk, np.log(wk / np.sqrt(np.pi))
+    else:
+        vk, lwk = np.zeros(1), np.zeros(1)
+    Kn = len(vk)
+    GK = G * Kn
+    perm, starts = _psu_segments(d)
+    # rows in PSU order from here on (sums over PSUs are contiguous)
+    Xp, wp, tp = X[perm], w[perm], t[perm]
+    sign = 2.0 * y[perm] - 1.0
+    base = eta[perm]
+    Q = np.empty((GK, n))  # Λ of the observed outcome at every quadrature point
+    A = np.empty((C, GK))
+    for g in range(G):
+        eg = base + U[tp, g]
+        for k in range(Kn):
+            q = Q[g * Kn + k]
+            expit(sign * (eg + vk[k]), out=q)
+            A[:, g * Kn + k] = np.add.reduceat(wp * np.log(q), starts)
+    B = A.reshape(C, G, Kn) + lwk[None, None, :]
+    logI = logsumexp(B, axis=2)  # C x G
+    rho = np.exp(B - logI[:, :, None])  # C x G x Kn
+    H = np.empty((m, G))
+    for g in range(G):
+        H[:, g] = np.bincount(tc, weights=logI[:, g], minlength=m)
+    H += -0.5 * U ** 2 / su2 - 0.5 * np.log(2.0 * np.pi * su2) + lz[None, :]
+    lse = logsumexp(H, axis=1, keepdims=True)
+    lt = lse[:, 0] + np.log(scale)
+    pi = np.exp(H - lse)  # m x G
+    state["grid"] = (U, pi)
+    om = (pi[tc][:, :, None] * rho).reshape(C, GK)  # posterior weight of (g, k) per PSU
+    # complete-data scores per PSU and quadrature point: β part, then log σ_v part
+    Xw = Xp * wp[:, None]
+    Sc = np.zeros((C, GK, q_))
+    cp = np.repeat(np.arange(C), np.diff(np.r_[starts, n]))
+    vw = ((Q * (1.0 - Q)) * om[cp].T).sum(0)
+    # β scores: rows in chunks that end on PSU boundaries; in each, the products
+    # (y − p) x w for every quadrature point summed per PSU by one reduceat
+    bounds = starts[np.searchsorted(starts, np.arange(0, n, SCORE_CHUNK))]
+    bounds = np.unique(np.r_[bounds, n])
+    s0 = 0
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        Rch = (sign[a:b] * (1.0 - Q[:, a:b])).T  # rows x GK: y − p
+        Zch = (Rch[:, :, None] * Xw[a:b, None, :]).reshape(b - a, GK * p_)
+        loc = starts[(starts >= a) & (starts < b)] - a
+        Sc[s0:s0 + len(loc), :, :p_] = np.add.reduceat(Zch, loc, axis=0).reshape(-1, GK, p_)
+        s0 += len(loc)
+    au = U ** 2 / su2 - 1.0  # m x G: score of log σ_u given u
+    if nested:
+        Sc[:, :, p_ + 1] = np.tile(vk ** 2 / (sv * sv) - 1.0, G)[None, :]
+    # posterior moments: per PSU given g, then per territory
+    S4 = Sc.reshape(C, G, Kn, q_)
+    mean_cg = (rho[:, :, :, None] * S4).sum(2)  # C x G x q
+    Etg = np.zeros((m, G, q_))
+    np.add.at(Etg, tc, mean_cg)
+    Etg[:, :, p_] += au
+    Et = np.einsum("tg,tgq->tq", pi, Etg)  # per-territory scores
+    flat = Sc.reshape(C * GK, q_)
+    second = (flat * om.reshape(-1, 1)).T @ flat  # Σ_c Σ_gk πρ s s'
+    mf = mean_cg.reshape(C * G, q_)
+    second -= (mf * pi[tc].reshape(-1, 1)).T @ mf  # minus Σ_c Σ_g π mean mean'
+    ef = Etg.reshape(m * G, q_)
+    second += (ef * pi.reshape(-1, 1)).T @ ef
+    second -= Et.T @ Et
+    # posterior mean of the complete-data Hessian
+    Ecd = np.zeros((q_, q_))
+    Ecd[:p_, :p_] = -(Xp.T @ (Xw * vw[:, None]))
+    Ecd[p_, p_] = -2.0 * float(np.sum(pi * U ** 2)) / su2
+    if nested:
+        Ecd[p_ + 1, p_ + 1] = -2.0 * float(np.sum(om * np.tile(vk ** 2, G)[None, :])) / (sv * sv)
+    hess = -(Ecd + second)
+    pen = state.get("penalty", 0.0)
+    grad = -Et.sum(0)
+    grad[p_:] -= pen
+    f = -float(lt.sum()) - pen * float(np.sum(theta[p_:p_ + nv]))
+    return f, grad, (hess + hess.T) / 2.0, Et[:, :p_]
+
+
+def newton_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: bool = True,
+                 max_iter: int = 100, rule: tuple[np.ndarray, np.ndarray] | None = None,
+                 tol: float = 1e-10) -> optimize.OptimizeResult:
+    """Maximise the marginal pseudo-likelihood by Newton's method with the Louis Hessian,
+    backtracking line search and the bounds of log σ (a bound that the gradient pushes
+    against is held fixed). Stops when the Newton decrement g'H⁻¹g/2 falls below ``tol``:
+    the estimate is the root of the score equations (deterministic: same data, same bytes)."""
+    p_ = d["X"].shape[1]
+    lo_b, hi_b = np.log(SIGMA_FLOOR / 10), 3.0
+    state: dict = {"penalty": BOUNDARY_PRIOR if prior else 0.0}
+    theta = np.asarray(theta0, dtype=np.float64).copy()
+    theta[p_:] = np.clip(theta[p_:], lo_b, hi_b)
+    rule = u_rule("gh", FIT_U_NODES) if rule is None else rule
+    f, g, H, S = _louis(theta, d, nodes, state, rule)
+    nfev, success, msg, nit = 1, False, "maximum number of iterations reached", 0
+    for _it in range(max_iter + 1):
+        free = np.ones(len(theta), dtype=bool)
+        sig = theta[p_:]
+        free[p_:] = ~(((sig <= lo_b) & (g[p_:] > 0)) | ((sig >= hi_b) & (g[p_:] < 0)))
+        Hf, gf = H[np.ix_(free, free)], g[free]
+        lam, Qv = np.linalg.eigh(Hf)  # |eigenvalues|: a descent direction far from θ̂
+        lam = np.maximum(np.abs(lam), 1e-8 * max(float(np.max(np.abs(lam))), 1.0))
+        step = np.zeros(len(theta))
+        step[free] = -(Qv @ ((Qv.T @ gf) / lam))
+        dec = -float(g @ step) / 2.0
+        if dec < tol:
+            success, msg = True, "Newton decrement below tolerance"
+            break
+        if nit == max_iter:
+            break
+        nit += 1
+        step[p_:] = np.clip(step[p_:], -2.0, 2.0)
+        a = 1.0
+        for _ls in range(40):
+            trial = theta + a * step
+            trial[p_:] = np.clip(trial[p_:], lo_b, hi_b)
+            st = dict(state)
+            ft, gt, Ht, St = _louis(trial, d, nodes, st, rule)
+            nfev += 1
+            # near the root of the score equations the quadrature's value is less exact
+            # than its gradient (error ~1e-5 of a unit); there the full step is taken
+            if ft <= f - 1e-4 * a * dec or dec < NEWTON_FULL_STEP:
+                break
+            a /= 2.0
+        theta, f, g, H, S, state = trial, ft, gt, Ht, St, st
+    return optimize.OptimizeResult(x=theta, fun=f, jac=g, hess=H, scores=S, nit=nit,
+                                   nfev=nfev, success=success, message=msg)
+
+
 def optimize_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: bool = True,
-                   max_iter: int = 200) -> optimize.OptimizeResult:
+                   max_iter: int = 200, method: str = "newton") -> optimize.OptimizeResult:
     """Maximise the marginal pseudo-likelihood over θ = (β, log σ_u[, log σ_v]) from
-    ``theta0`` (``d``: survey arrays with scaled weights ``wt``)."""
+    ``theta0`` (``d``: survey arrays with scaled weights ``wt``).
+
+    ``method="newton"`` (default): :func:`newton_theta` (Louis Hessian, u by adaptive
+    Gauss–Hermite with ``FIT_U_NODES`` nodes), converged to the root of the score equations;
+    ``"lbfgs"``: the previous L-BFGS-B on the trapezoid grid, kept for comparison (it stops
+    on a relative change of 1e-9 in the objective, which on the samples leaves σ̂_u up to
+    ~1% from the root)."""
+    if method == "newton":
+        return newton_theta(d, theta0, nodes, prior, max_iter)
     p_ = d["X"].shape[1]
     state: dict = {"penalty": BOUNDARY_PRIOR if prior else 0.0}
     nv = 2 if d["nested"] else 1
@@ -314,8 +502,8 @@ def fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], *,
                     outcome: str = "child_labour", weight: str = "weight",
                     territory: str = TERRITORY_ID, psu: str | None = "psu",
                     scaling: str = "size", model: Any = None, nodes: int = FIT_NODES,
-                    start: np.ndarray | None = None, max_iter: int = 200, prior: bool = True
-                    ) -> MixedLogitFit:
+                    start: np.ndarray | None = None, max_iter: int = 200, prior: bool = True,
+                    method: str = "newton") -> MixedLogitFit:
     """Fit the unit-level logit mixed model by marginal pseudo-likelihood.
 
     ``psu``: the survey's PSU column; when present the model has a PSU effect v_c ~ N(0, σ_v²)
@@ -346,7 +534,7 @@ def fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], *,
         theta0 = np.concatenate([_start_beta(d), [np.log(0.3)] * nv])
     else:
         theta0 = np.asarray(start, dtype=np.float64)[:p_ + nv]
-    res = optimize_theta(d, theta0, nodes, prior, max_iter)
+    res = optimize_theta(d, theta0, nodes, prior, max_iter, method)
     theta = res.x
     sigma2 = float(np.exp(2.0 * theta[p_]))
     sigma2_psu = float(np.exp(2.0 * theta[p_ + 1])) if d["nested"] else 0.0
@@ -367,7 +555,10 @@ def fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], *,
     fit = MixedLogitFit(theta[:p_].copy(), np.zeros((p_, p_)), sigma2, names, covariates,
                         scaling, converged, int(res.nit), -float(res.fun), d["ids"],
                         d["n_t"], bool(boundary), prior, model, d, sigma2_psu)
-    fit.cov_beta = _sandwich(fit, nodes)
+    if "hess" in res:
+        fit.cov_beta = _sandwich_from(res.hess[:p_, :p_], res.scores)
+    else:
+        fit.cov_beta = _sandwich(fit, nodes)
     return fit
 
 
@@ -377,6 +568,16 @@ def _theta(fit: MixedLogitFit, beta: np.ndarray | None = None) -> np.ndarray:
     if fit.data["nested"]:
         s.append(0.5 * np.log(max(fit.sigma2_psu, SIGMA_FLOOR ** 2)))
     return np.concatenate([b, s])
+
+
+def _sandwich_from(A: np.ndarray, S0: np.ndarray) -> np.ndarray:
+    """V(β̂) = A⁻¹ B A⁻¹: A the (Louis) Hessian block of β, B = m/(m−1) Σ_t (s_t − s̄)(s_t − s̄)'
+    from the per-territory scores at θ̂ (territories as clusters)."""
+    m = S0.shape[0]
+    Sc = S0 - S0.mean(axis=0)
+    B = m / max(m - 1, 1) * Sc.T @ Sc
+    Ai = np.linalg.pinv((A + A.T) / 2.0)
+    return Ai @ B @ Ai
 
 
 def _sandwich(fit: MixedLogitFit, K: int) -> np.ndarray:
