@@ -112,6 +112,7 @@ class MixedLogitFit:
     model: Any = None  # the fixed-effects model (for derived design terms), if any
     data: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     sigma2_psu: float = 0.0  # variance of the PSU effect (0: no PSU column)
+    hessian: np.ndarray | None = field(default=None, repr=False)  # of -loglik at θ̂ (Newton)
 
     @property
     def sigma(self) -> float:
@@ -325,8 +326,8 @@ def _psu_segments(d: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
-           rule: tuple[np.ndarray, np.ndarray] | None = None
-           ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+           rule: tuple[np.ndarray, np.ndarray] | None = None, hessian: bool = True
+           ) -> tuple[float, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Minus the marginal pseudo-log-likelihood (as :func:`_nested`), its gradient (Fisher
     identity), its Hessian (Louis 1982: minus the posterior mean of the complete-data Hessian
     minus the posterior variance of the complete-data score, per territory) and the
@@ -381,6 +382,18 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
     pi = np.exp(H - lse)  # m x G
     state["grid"] = (U, pi)
     om = (pi[tc][:, :, None] * rho).reshape(C, GK)  # posterior weight of (g, k) per PSU
+    pen = state.get("penalty", 0.0)
+    f = -float(lt.sum()) - pen * float(np.sum(theta[p_:p_ + nv]))
+    if not hessian:  # value and gradient only (no per-PSU score products)
+        cp = np.repeat(np.arange(C), np.diff(np.r_[starts, n]))
+        r = (sign * (1.0 - Q) * om[cp].T).sum(0)
+        grad = np.empty(q_)
+        grad[:p_] = -(Xp.T @ (wp * r))
+        grad[p_] = -float(np.sum(pi * (U ** 2 / su2 - 1.0))) - pen
+        if nested:
+            Ev2 = float(np.sum(om * np.tile(vk ** 2, G)[None, :]))
+            grad[p_ + 1] = -(Ev2 / (sv * sv) - C) - pen
+        return f, grad, None, None
     # complete-data scores per PSU and quadrature point: β part, then log σ_v part
     Xw = Xp * wp[:, None]
     Sc = np.zeros((C, GK, q_))
@@ -421,27 +434,31 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
     if nested:
         Ecd[p_ + 1, p_ + 1] = -2.0 * float(np.sum(om * np.tile(vk ** 2, G)[None, :])) / (sv * sv)
     hess = -(Ecd + second)
-    pen = state.get("penalty", 0.0)
     grad = -Et.sum(0)
     grad[p_:] -= pen
-    f = -float(lt.sum()) - pen * float(np.sum(theta[p_:p_ + nv]))
     return f, grad, (hess + hess.T) / 2.0, Et[:, :p_]
 
 
 def newton_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: bool = True,
                  max_iter: int = 100, rule: tuple[np.ndarray, np.ndarray] | None = None,
-                 tol: float = 1e-10) -> optimize.OptimizeResult:
+                 tol: float = 1e-10, hessian: np.ndarray | None = None
+                 ) -> optimize.OptimizeResult:
     """Maximise the marginal pseudo-likelihood by Newton's method with the Louis Hessian,
     backtracking line search and the bounds of log σ (a bound that the gradient pushes
     against is held fixed). Stops when the Newton decrement g'H⁻¹g/2 falls below ``tol``:
-    the estimate is the root of the score equations (deterministic: same data, same bytes)."""
+    the estimate is the root of the score equations (deterministic: same data, same bytes).
+
+    ``hessian``: a fixed Hessian (the chord method: each iteration then costs a value and a
+    gradient only) — for bootstrap refits started at θ̂ of a similar data set."""
     p_ = d["X"].shape[1]
     lo_b, hi_b = np.log(SIGMA_FLOOR / 10), 3.0
     state: dict = {"penalty": BOUNDARY_PRIOR if prior else 0.0}
     theta = np.asarray(theta0, dtype=np.float64).copy()
     theta[p_:] = np.clip(theta[p_:], lo_b, hi_b)
     rule = u_rule("gh", FIT_U_NODES) if rule is None else rule
-    f, g, H, S = _louis(theta, d, nodes, state, rule)
+    full = hessian is None
+    f, g, H, S = _louis(theta, d, nodes, state, rule, full)
+    H = H if full else hessian
     nfev, success, msg, nit = 1, False, "maximum number of iterations reached", 0
     for _it in range(max_iter + 1):
         free = np.ones(len(theta), dtype=bool)
@@ -465,7 +482,8 @@ def newton_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: boo
             trial = theta + a * step
             trial[p_:] = np.clip(trial[p_:], lo_b, hi_b)
             st = dict(state)
-            ft, gt, Ht, St = _louis(trial, d, nodes, st, rule)
+            ft, gt, Ht, St = _louis(trial, d, nodes, st, rule, full)
+            Ht = Ht if full else hessian
             nfev += 1
             # near the root of the score equations the quadrature's value is less exact
             # than its gradient (error ~1e-5 of a unit); there the full step is taken
@@ -478,7 +496,8 @@ def newton_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: boo
 
 
 def optimize_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: bool = True,
-                   max_iter: int = 200, method: str = "newton") -> optimize.OptimizeResult:
+                   max_iter: int = 200, method: str = "newton",
+                   hessian: np.ndarray | None = None) -> optimize.OptimizeResult:
     """Maximise the marginal pseudo-likelihood over θ = (β, log σ_u[, log σ_v]) from
     ``theta0`` (``d``: survey arrays with scaled weights ``wt``).
 
@@ -488,7 +507,7 @@ def optimize_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: b
     on a relative change of 1e-9 in the objective, which on the samples leaves σ̂_u up to
     ~1% from the root)."""
     if method == "newton":
-        return newton_theta(d, theta0, nodes, prior, max_iter)
+        return newton_theta(d, theta0, nodes, prior, max_iter, hessian=hessian)
     p_ = d["X"].shape[1]
     state: dict = {"penalty": BOUNDARY_PRIOR if prior else 0.0}
     nv = 2 if d["nested"] else 1
@@ -556,6 +575,7 @@ def fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], *,
                         scaling, converged, int(res.nit), -float(res.fun), d["ids"],
                         d["n_t"], bool(boundary), prior, model, d, sigma2_psu)
     if "hess" in res:
+        fit.hessian = res.hess
         fit.cov_beta = _sandwich_from(res.hess[:p_, :p_], res.scores)
     else:
         fit.cov_beta = _sandwich(fit, nodes)
