@@ -24,6 +24,7 @@ matrix — in float64 throughout, and differs from it only in how the work is la
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 # Elements (subsets x children) of one chunk of a group: 2^17 float64 = 1 MiB, in L2 cache.
 CHUNK_ELEMENTS = 1 << 17
@@ -116,7 +118,7 @@ class _Partial:
     children moved; factor ranges."""
 
     acc: np.ndarray
-    moved: np.ndarray
+    moved: np.ndarray  # (k, T)
     lo: np.ndarray
     hi: np.ndarray
 
@@ -137,8 +139,10 @@ class DirectKernel:
         self.effects = effects
         k = len(self.specs)
         self.k = k
-        # W^T per a, C-contiguous, for the (a x 2^a) @ (2^a x m) product
-        self.WT = [np.ascontiguousarray(shapley_matrix(a).T) for a in range(k + 1)]
+        # −W^T per a, C-contiguous: reductions = (−W^T) @ P, one (a x 2^a) @ (2^a x m)
+        # product (negating W is exact: the same bits as negating the product)
+        self.WT = [np.ascontiguousarray(-shapley_matrix(a).T) for a in range(k + 1)]
+        self._local = threading.local()
         u = np.arange(256)
         v = np.where(u < 128, u, u - 256).astype(np.float64)  # int8 value of each byte
         self.tab8, self.tabu8 = [], []  # exp(−d_j) per byte value of an int8/uint8 column
@@ -147,17 +151,25 @@ class DirectKernel:
             self.tab8.append(np.exp(-((f.reference - v) * b)))
             self.tabu8.append(np.exp(-((f.reference - u.astype(np.float64)) * b)))
 
+    def _buffer(self, name: str, n: int, dtype: Any) -> np.ndarray:
+        """A work array of this thread, reused from block to block (fresh pages of a new
+        multi-megabyte array cost about as much as the arithmetic done on them)."""
+        bufs = self._local.__dict__.setdefault("bufs", {})
+        b = bufs.get(name)
+        if b is None or len(b) < n or b.dtype != dtype:
+            b = bufs[name] = np.empty(max(n, MIN_ROWS), dtype=dtype)
+        return b[:n]
+
     def block(self, blk: ColumnBlock, p_out: np.ndarray | None = None) -> _Partial:
-        """Sums of one block (thread-safe: touches only its own arrays)."""
+        """Sums of one block (thread-safe: its arrays are its own or its thread's)."""
         k, T, specs = self.k, self.T, self.specs
         codes, cols, w = blk.codes, blk.columns, blk.weights
         n = len(codes)
-        acc = np.zeros((k + 2, T))
-        moved = np.zeros((k, T))
         lo = np.array([float(cols[f.column].min()) for f in specs])
         hi = np.array([float(cols[f.column].max()) for f in specs])
-        eta = np.full(n, self.beta[0])
-        tmp = np.empty(n)
+        eta = self._buffer("eta", n, np.float64)
+        tmp = self._buffer("tmp", n, np.float64)
+        eta.fill(self.beta[0])
         for j, col in enumerate(cols):
             b = self.beta[1 + j]
             if b != 0.0:
@@ -166,48 +178,66 @@ class DirectKernel:
                 eta += tmp
         if self.effects is not None:
             eta += self.effects[codes]
-        e0 = np.exp(-eta, out=eta)
+        e0 = np.negative(eta, out=eta)
+        np.exp(e0, out=e0)
         p = np.add(e0, 1.0, out=tmp)
         np.reciprocal(p, out=p)
         if p_out is not None:
             p_out[:] = p
-        _add_runs(acc, [k], codes, p[None, :], w)
-        sig = np.zeros(n, dtype=np.uint16 if k > 8 else np.uint8)
+        sums = _RunSums(T)
+        sums.add([k], codes, p[None, :], w)
+        sdt = np.uint16 if k > 8 else np.uint8
+        sig = self._buffer("sig", n, sdt)
+        sig.fill(0)
+        side = self._buffer("side", n, np.bool_)
+        bit = self._buffer("bit", n, sdt)
         for j, f in enumerate(specs):
-            x = cols[f.column]
-            side = x > f.reference if f.role == "risk" else x < f.reference
-            sig |= side.view(np.uint8).astype(sig.dtype, copy=False) << j
+            (np.greater if f.role == "risk" else np.less)(cols[f.column], f.reference,
+                                                          out=side)
+            np.left_shift(side.view(np.uint8), j, out=bit, dtype=sdt)
+            sig |= bit
         order = np.argsort(sig, kind="stable")  # radix sort on a small integer
         count = np.bincount(sig, minlength=1 << k)
-        bounds = np.concatenate([[0], np.cumsum(count)])
+        bounds = np.concatenate([[0], np.cumsum(count)]).tolist()
+        # the block laid out group after group: every chunk below is a contiguous slice
+        es = e0.take(order, out=self._buffer("es", n, np.float64))
+        cs = codes.take(order, out=self._buffer("cs", n, codes.dtype))
+        ws = None if w is None else w.take(order, out=self._buffer("ws", n, w.dtype))
+        xs = [cols[f.column].take(order, out=self._buffer(f"x{j}", n, cols[f.column].dtype))
+              for j, f in enumerate(specs)]
+        del order
         for s in np.flatnonzero(count).tolist():
             members = [j for j in range(k) if (s >> j) & 1]
-            self._group(members, order[bounds[s]:bounds[s + 1]], codes, cols, w, e0, acc,
-                        moved)
-        return _Partial(acc, moved, lo, hi)
+            self._group(members, bounds[s], bounds[s + 1], es, cs, ws, xs, sums)
+        acc = sums.total(2 * k + 2)
+        return _Partial(acc[:k + 2], acc[k + 2:], lo, hi)
 
-    def _group(self, members: list[int], rows_all: np.ndarray, codes: np.ndarray,
-               cols: list[np.ndarray], w: np.ndarray | None, e0: np.ndarray,
-               acc: np.ndarray, moved: np.ndarray) -> None:
-        """Children who can move exactly ``members``: 2^a counterfactuals, in chunks."""
+    def _group(self, members: list[int], g0: int, g1: int, es: np.ndarray, cs: np.ndarray,
+               ws: np.ndarray | None, xs: list[np.ndarray], sums: _RunSums) -> None:
+        """Children g0..g1 (of the sorted block) can move exactly ``members``: their 2^a
+        counterfactuals, in chunks that fit in the cache."""
         a = len(members)
         k = self.k
         WT = self.WT[a]
         out_rows = [*members, k + 1]
+        moved_rows = [k + 2 + j for j in members]
         step = max(1024, CHUNK_ELEMENTS >> a)
-        for lo in range(0, len(rows_all), step):
-            rows = rows_all[lo:lo + step]
-            m = len(rows)
+        tabs = []
+        for j in members:
+            x = xs[j]
+            tabs.append(self.tab8[j] if x.dtype == np.int8 else
+                        self.tabu8[j] if x.dtype == np.uint8 else None)
+        for c0 in range(g0, g1, step):
+            c1 = min(g1, c0 + step)
+            m = c1 - c0
             E = np.empty((1 << a, m))
-            np.take(e0, rows, out=E[0])
+            E[0] = es[c0:c1]
             for i, j in enumerate(members):  # subsets with bit i: those without, times e_j
-                f = self.specs[j]
-                x = cols[f.column][rows]
-                tab = self.tab8[j] if x.dtype == np.int8 else \
-                    self.tabu8[j] if x.dtype == np.uint8 else None
-                if tab is not None:
-                    ej = tab[x.view(np.uint8)]
+                x = xs[j][c0:c1]
+                if tabs[i] is not None:
+                    ej = tabs[i].take(x.view(np.uint8))
                 else:
+                    f = self.specs[j]
                     ej = np.exp(-((f.reference - x.astype(np.float64, copy=False))
                                   * self.beta[1 + f.column]))
                 half = 1 << i
@@ -217,40 +247,45 @@ class DirectKernel:
             V = np.empty((a + 1, m))
             if a:
                 np.matmul(WT, P, out=V[:a])
-                np.negative(V[:a], out=V[:a])
             V[a] = P[-1]
-            cg = codes[rows]
-            wg = None if w is None else w[rows]
-            runs = _add_runs(acc, out_rows, cg, V, wg)
-            if a:
-                cnt = runs[0] if wg is None else np.add.reduceat(wg, runs[1])
-                _scatter(moved, members, runs[2], cnt[None, :].repeat(a, axis=0)
-                         if a > 1 else cnt[None, :])
+            wg = None if ws is None else ws[c0:c1]
+            sums.add(out_rows, cs[c0:c1], V, wg, moved_rows)
 
 
-def _add_runs(acc: np.ndarray, rows: list[int], codes: np.ndarray, V: np.ndarray,
-              w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """acc[rows[r], t] += Σ over children of territory t of (w ·) V[r]; summed over runs of
-    equal codes first. Returns (run lengths, run starts, run codes)."""
-    m = len(codes)
-    starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
-    if w is not None:
-        V = V * w[None, :]
-    S = np.add.reduceat(V, starts, axis=1) if m else np.zeros((len(V), 0))
-    u = codes[starts]
-    _scatter(acc, rows, u, S)
-    lengths = np.diff(np.concatenate([starts, [m]])).astype(np.float64)
-    return lengths, starts, u
+class _RunSums:
+    """Per-territory sums of rows of values: each call sums its children over runs of equal
+    territory codes (a census ordered by geography has few runs), and :meth:`total` adds all
+    runs into a (rows x T) array with one ``bincount``, in call order (deterministic)."""
 
+    def __init__(self, n_territories: int) -> None:
+        self.T = n_territories
+        self.index: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
 
-def _scatter(acc: np.ndarray, rows: list[int], u: np.ndarray, S: np.ndarray) -> None:
-    """acc[rows[r], u[i]] += S[r, i]; codes in ``u`` may repeat (unsorted census)."""
-    if len(u) < 2 or bool(np.all(u[1:] > u[:-1])):
-        acc[np.ix_(rows, u)] += S
-    else:
-        T = acc.shape[1]
-        for r, row in enumerate(rows):
-            acc[row] += np.bincount(u, weights=S[r], minlength=T)
+    def add(self, rows: list[int], codes: np.ndarray, V: np.ndarray, w: np.ndarray | None,
+            count_rows: Sequence[int] = ()) -> None:
+        """rows[r] += Σ (w ·) V[r] per territory; count_rows[r] += Σ w (children)."""
+        m = len(codes)
+        if not m:
+            return
+        starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+        if w is not None:
+            V = V * w
+        S = np.add.reduceat(V, starts, axis=1)
+        u = codes[starts]
+        if count_rows:
+            cnt = np.diff(np.append(starts, m)).astype(np.float64) if w is None else \
+                np.add.reduceat(w, starts)
+            rows = [*rows, *count_rows]
+            S = np.concatenate([S, np.broadcast_to(cnt, (len(count_rows), len(cnt)))])
+        self.index.append((np.asarray(rows, dtype=np.intp)[:, None] * self.T + u).ravel())
+        self.values.append(S.ravel())
+
+    def total(self, n_rows: int) -> np.ndarray:
+        if not self.index:
+            return np.zeros((n_rows, self.T))
+        return np.bincount(np.concatenate(self.index), weights=np.concatenate(self.values),
+                           minlength=n_rows * self.T).reshape(n_rows, self.T)
 
 
 def run(kernel: DirectKernel, blocks: Iterable[ColumnBlock], out: Any,
@@ -279,7 +314,10 @@ def run(kernel: DirectKernel, blocks: Iterable[ColumnBlock], out: Any,
             on_block(blk.codes, blk.matrix(), w, p)
 
     pending: deque = deque()
-    with ThreadPoolExecutor(max_workers=WORKERS) as ex:
+    # one BLAS thread: the products are small (a x 2^a by 2^a x 16k) and the blocks already
+    # run on every core; OpenBLAS's own threads would spin and double the CPU time
+    with threadpool_limits(limits=1, user_api="blas"), \
+            ThreadPoolExecutor(max_workers=WORKERS) as ex:
         for blk in prefetched(blocks, depth=1):
             if not len(blk.codes):
                 continue
