@@ -17,7 +17,7 @@ Generates with :mod:`clrisk.synth` a census of 10 million children over 5,570 te
     ``survey`` package is missing). Target: the Python fit ≤ 0.25× R's time.
 (f) ``shapley8``: instrument 2's exact Shapley weights over 8 modifiable factors (point
     estimate, no markers table) on the row-streamed census resolved beforehand, as the
-    pipeline does (issue 13).
+    pipeline does (issue 13; the census kernel of ``clrisk.phase1.shapley_direct``).
 
 How: every step runs in a fresh subprocess, so its peak memory is its own. Inside the child,
 inputs that the step does not own (model, survey, pattern table for (d)) are prepared first;

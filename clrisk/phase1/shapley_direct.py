@@ -238,7 +238,7 @@ class DirectKernel:
         WT = self.WT[a]
         out_rows = [*members, k + 1]
         moved_rows = [k + 2 + j for j in members]
-        step = max(1024, CHUNK_ELEMENTS >> a)
+        step = max(256, CHUNK_ELEMENTS >> a)
         tabs = []
         for j in members:
             x = xs[j]
