@@ -69,6 +69,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 from scipy.special import expit, log_expit, logit, logsumexp
+from threadpoolctl import threadpool_limits
 
 from clrisk.errors import data_error
 from clrisk.i18n import _
@@ -82,6 +83,9 @@ PREDICT_NODES = 7  # nodes per territory in the census pass
 FIT_U_NODES = 7  # adaptive Gauss-Hermite nodes for u_t in the Newton fit
 GRID_POINTS = 15  # grid points for u_t in the fit (±6 posterior sds, trapezoid rule)
 SIGMA_FLOOR = 1e-3  # σ̂_u below this is reported as on the boundary (0)
+TAYLOR_ORDER = 14  # terms of the census pass's Taylor series in the node offset
+TAYLOR_RADIUS = 1.2  # |offset| beyond which a territory's curve is computed exactly
+TAYLOR_TOL = 2.0 * (TAYLOR_RADIUS / np.pi) ** (TAYLOR_ORDER + 1)  # remainder bound (1e-6)
 CV_THRESHOLD = 0.3  # maps outline territories whose CV exceeds this
 SCORE_CHUNK = 16384  # survey rows per chunk of the score products (memory ~ chunk x G x p)
 NEWTON_FULL_STEP = 1e-2  # Newton decrement below which full steps are taken (no line search)
@@ -535,7 +539,20 @@ def fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], *,
     Raises a translated :class:`~clrisk.errors.DataError` when the territory variance cannot
     be estimated (no territory with two surveyed children). A variance estimate on the
     boundary (σ̂_u < 1e-3) or a fit that does not converge is kept and flagged with a
-    :class:`SAEWarning` (the pipeline then falls back to the synthetic projection)."""
+    :class:`SAEWarning` (the pipeline then falls back to the synthetic projection).
+
+    One BLAS thread (as :func:`~clrisk.phase1.model.fit_risk_model`): every product is
+    n x p by p or p x p with p ≈ 12, where OpenBLAS threads only add synchronisation — and
+    their spinning slows the other work of a shared machine."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_mixed_logit(survey, covariates, outcome, weight, territory, psu, scaling,
+                                model, nodes, start, max_iter, prior, method)
+
+
+def _fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], outcome: str,
+                     weight: str, territory: str, psu: str | None, scaling: str, model: Any,
+                     nodes: int, start: np.ndarray | None, max_iter: int, prior: bool,
+                     method: str) -> MixedLogitFit:
     covariates = list(covariates)
     d = _survey_arrays(survey, covariates, outcome, weight, territory, model, psu)
     if not np.any(d["n_t"] > 1):
@@ -732,35 +749,85 @@ def _dprob(s: np.ndarray, sigma2_psu: float) -> np.ndarray:
     return np.interp(s, g, dF)
 
 
+def _logistic_derivatives(N: int) -> np.ndarray:
+    """Coefficients (in powers p^0..p^{N+1}) of the derivatives Λ^{(n)}, n = 0..N, as
+    polynomials in p = Λ: Λ^{(n+1)} = dΛ^{(n)}/dp · p(1 − p). Integers, exact in float64."""
+    from numpy.polynomial import polynomial as npp
+
+    out = np.zeros((N + 1, N + 2))
+    c = np.array([0.0, 1.0])
+    for n in range(N + 1):
+        out[n, :len(c)] = c
+        c = npp.polymul(npp.polyder(c), [0.0, 1.0, -1.0])
+    return out
+
+
+def _by_territory(tc: np.ndarray, v: np.ndarray, T: int) -> Any:
+    """Sparse (territories x rows) matrix with v in each row's territory: ``M @ A`` sums
+    the rows of A per territory in one sparse product (CSC built without sorting)."""
+    import scipy.sparse as sp
+
+    n = len(tc)
+    return sp.csc_matrix((v, tc, np.arange(n + 1)), shape=(T, n))
+
+
 def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.ndarray,
-                  at: np.ndarray | None = None, sigma2_psu: float = 0.0
+                  at: np.ndarray | None = None, sigma2_psu: float = 0.0, exact: bool = False
                   ) -> tuple[np.ndarray, np.ndarray]:
     """One pass over the census blocks: P_tk = Σ_i c_i F(x_i'β + v_tk) / N_t for the K nodes
     of each territory (T x K; F integrates the PSU effect, F = Λ without one), and the
     gradient G_t = Σ_i c_i F'(x_i'β + a_t) x_i / N_t at offsets ``at`` (T x p; default the
-    middle node)."""
+    middle node).
+
+    Without a PSU effect (F = Λ) and unless ``exact``, one expit per row: P_tk is the Taylor
+    series Σ_n Λ^{(n)}(x_i'β + a_t) δ_tk^n / n! in δ_tk = v_tk − a_t, whose derivatives are
+    polynomials in p = Λ(x_i'β + a_t), so the pass sums the powers p^1..p^{N+1} per
+    territory (N = ``TAYLOR_ORDER``). Λ's poles at ±iπ bound the remainder by
+    2 (|δ|/π)^{N+1}: territories with max_k |δ_tk| > ``TAYLOR_RADIUS`` (the bound then
+    exceeds ``TAYLOR_TOL``) are computed exactly (K expit per row) in the same pass."""
     T, K = nodes.shape
-    at = nodes[:, K // 2] if at is None else at
+    at = nodes[:, K // 2] if at is None else np.asarray(at, dtype=np.float64)
     S = np.zeros((T, K))
     G = np.zeros((T, len(beta)))
+    taylor = not exact and sigma2_psu <= 0
+    if taylor:
+        N = TAYLOR_ORDER
+        delta = nodes - at[:, None]
+        far = np.max(np.abs(delta), axis=1) > TAYLOR_RADIUS
+        M = np.zeros((T, N + 1))  # Σ c p^j, j = 1..N+1
+    buf = np.empty(0)
     for b in src.blocks():
-        Xd = design_matrix(model, b.X)
+        Xd = np.ascontiguousarray(design_matrix(model, b.X))  # C order: sparse products
         eta = Xd @ beta
         tc = b.territory_codes
-        for k in range(K):
-            S[:, k] += np.bincount(tc, weights=b.weights * _prob(eta + nodes[tc, k], sigma2_psu),
-                                   minlength=T)
-        v = b.weights * _dprob(eta + at[tc], sigma2_psu)
-        G += _scatter(tc, v, Xd, T)
-    N = src.children
-    return S / N[:, None], G / N[:, None]
-
-
-def _scatter(t: np.ndarray, v: np.ndarray, X: np.ndarray, T: int) -> np.ndarray:
-    import scipy.sparse as sp
-
-    n = len(t)
-    return np.asarray(sp.csr_matrix((v, (t, np.arange(n))), shape=(T, n)) @ X)
+        Wt = _by_territory(tc, b.weights, T)
+        if taylor:
+            p = expit(eta + at[tc])
+            if buf.size < len(p) * (N + 1):  # one buffer for the powers, reused
+                buf = np.empty(len(p) * (N + 1))
+            Pw = buf[:len(p) * (N + 1)].reshape(len(p), N + 1)
+            Pw[:, 0] = p
+            for j in range(1, N + 1):
+                np.multiply(Pw[:, j - 1], p, out=Pw[:, j])
+            M += Wt @ Pw
+            rows = far[tc]
+            if rows.any():
+                tf = tc[rows]
+                S += _by_territory(tf, b.weights[rows], T) @ expit(
+                    eta[rows, None] + nodes[tf])
+            v = p * (1.0 - p)
+        else:
+            S += Wt @ _prob(eta[:, None] + nodes[tc], sigma2_psu)
+            v = _dprob(eta + at[tc], sigma2_psu)
+        G += _by_territory(tc, b.weights * v, T) @ Xd
+    if taylor:
+        D = M @ _logistic_derivatives(N)[:, 1:].T  # T x (N+1): Σ c Λ^{(n)}
+        fact = np.cumprod(np.r_[1.0, np.arange(1, N + 1)])
+        powers = delta[:, :, None] ** np.arange(N + 1)[None, None, :]  # T x K x (N+1)
+        St = np.einsum("tn,tkn->tk", D / fact[None, :], powers)
+        S = np.where(far[:, None], S, St)
+    N_ = src.children
+    return S / N_[:, None], G / N_[:, None]
 
 
 @dataclass
@@ -846,7 +913,14 @@ def sigma_term(fit: MixedLogitFit, territory_ids: np.ndarray, post: Posterior,
 def small_area_estimates(fit: MixedLogitFit, src: CensusSource, *, mse: str = "analytic",
                          bootstrap_B: int = 200, seed: int = 12345, K: int = PREDICT_NODES
                          ) -> SmallAreaResult:
-    """EBP, RMSE and logit-scale 95% intervals for every census territory."""
+    """EBP, RMSE and logit-scale 95% intervals for every census territory (one BLAS
+    thread, see :func:`fit_mixed_logit`)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _small_area_estimates(fit, src, mse, bootstrap_B, seed, K)
+
+
+def _small_area_estimates(fit: MixedLogitFit, src: CensusSource, mse: str, bootstrap_B: int,
+                          seed: int, K: int) -> SmallAreaResult:
     post = posterior(fit, src.territory_ids, K)
     P, G = census_curves(src, fit.model, fit.beta, post.nodes, at=post.mean,
                          sigma2_psu=fit.sigma2_psu)
