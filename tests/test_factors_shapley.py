@@ -290,7 +290,8 @@ def test_census_kernel_equals_general_kernel(census, order, tmp_path, monkeypatc
     any row order, with and without census weights; the same bytes when run twice."""
     m = model(interaction=False)
     df = census if order == "shuffled" else census.sort_values("territory_id", kind="stable")
-    kw = {"factors": {**FACTORS, "age": 10.0, "rural": 0.0}, "roles": ROLES, "n_draws": 0,
+    kw = {"factors": {**FACTORS, "age": 10.5, "rural": 0.0},
+          "roles": {**ROLES, "age": "protective"}, "n_draws": 0,
           "markers": ["female"]}
     _assert_same(*_both_kernels(m, df, **kw))
     _assert_same(*_both_kernels(m, df, rows=False, **kw))
@@ -322,8 +323,8 @@ def test_census_kernel_many_factors(tmp_path):
     m = Model(params=pd.Series(np.r_[-2.0, np.linspace(0.2, 0.9, k)], index=pn),
               cov=pd.DataFrame(np.eye(k + 1) * 1e-3, index=pn, columns=pn), covariates=names)
     df.to_parquet(tmp_path / "c.parquet")
-    fast, general = _both_kernels(m, tmp_path / "c.parquet", factors=dict.fromkeys(names, 0.0),
-                                  n_draws=0)
+    refs = {**dict.fromkeys(names, 0.0), "f3": 0.5}  # 0.5: the integer column compares > 0
+    fast, general = _both_kernels(m, tmp_path / "c.parquet", factors=refs, n_draws=0)
     _assert_same(fast, general)
     sums = fast.factor_weights.groupby("territory_id")["delta_pp"].sum()
     joint = fast.joint.set_index("territory_id")["joint_reduction_pp"]
