@@ -144,15 +144,16 @@ def _survey_arrays(survey: pd.DataFrame, covariates: Sequence[str], outcome: str
         raise data_error("survey", _("no complete rows for the small-area model"),
                          _("check the outcome, weight and covariate columns"))
     tid = df[territory].astype(str).to_numpy()
-    ids, t = np.unique(tid, return_inverse=True)
+    t, ids = pd.factorize(tid, sort=True)  # sorted ids (as np.unique), hashing is faster
     y = df[outcome].to_numpy(dtype=np.float64)
     w = df[weight].to_numpy(dtype=np.float64)
     X = design_matrix(model, df[list(covariates)].to_numpy(dtype=np.float64))
     n_t = np.bincount(t, minlength=len(ids)).astype(np.float64)
     if nested:  # PSU codes within territory (a PSU label reused in two territories is split)
-        key = pd.MultiIndex.from_arrays([t, df[psu].astype(str).to_numpy()])
-        c, uniq = pd.factorize(key)
-        tc = np.asarray(uniq.get_level_values(0), dtype=np.intp)
+        pc = pd.factorize(df[psu].astype(str).to_numpy())[0].astype(np.int64)
+        width = int(pc.max()) + 1
+        c, uniq = pd.factorize(t.astype(np.int64) * width + pc)  # (territory, PSU) pairs
+        tc = np.asarray(uniq // width, dtype=np.intp)
         # a PSU effect is identified apart from the territory effect only when some
         # territories have two or more PSUs; otherwise the two-level model is fitted
         nested = len(tc) > len(ids)
@@ -771,6 +772,18 @@ def _by_territory(tc: np.ndarray, v: np.ndarray, T: int) -> Any:
     return sp.csc_matrix((v, tc, np.arange(n + 1)), shape=(T, n))
 
 
+def _sum_rows(tc: np.ndarray, v: np.ndarray, X: np.ndarray, T: int) -> np.ndarray:
+    """Σ_i v_i x_i per territory (T x p). Rows grouped by territory (a census sorted by
+    territory, the usual case): one ``reduceat`` over X in whatever memory order it has;
+    otherwise a sparse product (needs X in C order)."""
+    if len(tc) and bool(np.all(tc[1:] >= tc[:-1])):
+        starts = np.flatnonzero(np.r_[True, tc[1:] != tc[:-1]])
+        out = np.zeros((T, X.shape[1]))
+        out[tc[starts]] = np.add.reduceat(X * v[:, None], starts, axis=0)
+        return out
+    return _by_territory(tc, v, T) @ np.ascontiguousarray(X)
+
+
 def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.ndarray,
                   at: np.ndarray | None = None, sigma2_psu: float = 0.0, exact: bool = False
                   ) -> tuple[np.ndarray, np.ndarray]:
@@ -797,7 +810,7 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         M = np.zeros((T, N + 1))  # Σ c p^j, j = 1..N+1
     buf = np.empty(0)
     for b in src.blocks():
-        Xd = np.ascontiguousarray(design_matrix(model, b.X))  # C order: sparse products
+        Xd = design_matrix(model, b.X)
         eta = Xd @ beta
         tc = b.territory_codes
         Wt = _by_territory(tc, b.weights, T)
@@ -819,7 +832,7 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         else:
             S += Wt @ _prob(eta[:, None] + nodes[tc], sigma2_psu)
             v = _dprob(eta + at[tc], sigma2_psu)
-        G += _by_territory(tc, b.weights * v, T) @ Xd
+        G += _sum_rows(tc, b.weights * v, Xd, T)
     if taylor:
         D = M @ _logistic_derivatives(N)[:, 1:].T  # T x (N+1): Σ c Λ^{(n)}
         fact = np.cumprod(np.r_[1.0, np.arange(1, N + 1)])
