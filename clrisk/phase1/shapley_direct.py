@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 
 # Elements (subsets x children) of one chunk of a group: 2^17 float64 = 1 MiB, in L2 cache.
 CHUNK_ELEMENTS = 1 << 17
-MIN_ROWS = 1_000_000  # rows per block: fixed costs per group are paid once per block
+MIN_ROWS = 500_000  # rows per block: fixed costs per group are paid once per block
 ENABLED = True  # False: the general kernel only (the tests compare both)
 WORKERS = 2  # blocks computed at once (the machine's cores; the reader runs alongside)
 
