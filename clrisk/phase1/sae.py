@@ -401,10 +401,27 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
         grad = np.empty(q_)
         grad[:p_] = -(Xp.T @ (wp * r))
         grad[p_] = -float(np.sum(pi * (U ** 2 / su2 - 1.0))) - pen
+        # the variance block of the Hessian is cheap (territory- and PSU-level terms only):
+        # exact, for chord steps that keep the β blocks of an earlier Hessian
+        au = U ** 2 / su2 - 1.0
+        Ea = (pi * au).sum(1)
+        Hs = np.zeros((nv, nv))
+        Hs[0, 0] = float(np.sum(pi * U ** 2)) * 2.0 / su2 - float(
+            np.sum(pi * au ** 2) - Ea @ Ea)
         if nested:
+            bk = np.tile(vk ** 2 / (sv * sv) - 1.0, G)
             Ev2 = float(np.sum(om * np.tile(vk ** 2, G)[None, :]))
             grad[p_ + 1] = -(Ev2 / (sv * sv) - C) - pen
-        return f, grad, None, None
+            mcb = (rho * (vk ** 2 / (sv * sv) - 1.0)[None, None, :]).sum(2)  # C x G
+            Etb = np.zeros((m, G))
+            for g in range(G):
+                Etb[:, g] = np.bincount(tc, weights=mcb[:, g], minlength=m)
+            Eb = (pi * Etb).sum(1)
+            vbb = (float(np.sum(om * bk[None, :] ** 2)) - float(np.sum(pi[tc] * mcb ** 2))
+                   + float(np.sum(pi * Etb ** 2)) - Eb @ Eb)
+            Hs[1, 1] = 2.0 * Ev2 / (sv * sv) - vbb
+            Hs[0, 1] = Hs[1, 0] = -(float(np.sum(pi * au * Etb)) - Ea @ Eb)
+        return f, grad, Hs, None
     # complete-data scores per PSU and quadrature point: β part, then log σ_v part
     Xw = Xp * wp[:, None]
     Sc = np.zeros((C, GK, q_))
@@ -415,11 +432,13 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
     bounds = starts[np.searchsorted(starts, np.arange(0, n, SCORE_CHUNK))]
     bounds = np.unique(np.r_[bounds, n])
     s0 = 0
+    Zbuf = np.empty((min(n, int(np.max(np.diff(bounds)))), GK, p_))
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        Rch = (sign[a:b] * (1.0 - Q[:, a:b])).T  # rows x GK: y − p
-        Zch = (Rch[:, :, None] * Xw[a:b, None, :]).reshape(b - a, GK * p_)
+        Rch = np.ascontiguousarray((sign[a:b] * (1.0 - Q[:, a:b])).T)  # rows x GK: y − p
+        Zch = Zbuf[:b - a]
+        np.multiply(Rch[:, :, None], Xw[a:b, None, :], out=Zch)
         loc = starts[(starts >= a) & (starts < b)] - a
-        Sc[s0:s0 + len(loc), :, :p_] = np.add.reduceat(Zch, loc, axis=0).reshape(-1, GK, p_)
+        Sc[s0:s0 + len(loc), :, :p_] = np.add.reduceat(Zch, loc, axis=0)
         s0 += len(loc)
     au = U ** 2 / su2 - 1.0  # m x G: score of log σ_u given u
     if nested:
@@ -452,15 +471,16 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
 
 def newton_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: bool = True,
                  max_iter: int = 100, rule: tuple[np.ndarray, np.ndarray] | None = None,
-                 tol: float = 1e-10, hessian: np.ndarray | None = None
-                 ) -> optimize.OptimizeResult:
+                 tol: float = 1e-10, hessian: np.ndarray | None = None,
+                 chord_iter: int = 4) -> optimize.OptimizeResult:
     """Maximise the marginal pseudo-likelihood by Newton's method with the Louis Hessian,
     backtracking line search and the bounds of log σ (a bound that the gradient pushes
     against is held fixed). Stops when the Newton decrement g'H⁻¹g/2 falls below ``tol``:
     the estimate is the root of the score equations (deterministic: same data, same bytes).
 
     ``hessian``: a fixed Hessian (the chord method: each iteration then costs a value and a
-    gradient only) — for bootstrap refits started at θ̂ of a similar data set."""
+    gradient only) — for bootstrap refits of similar data sets; after ``chord_iter`` chord
+    steps without convergence the Louis Hessian is computed again at every step."""
     p_ = d["X"].shape[1]
     lo_b, hi_b = np.log(SIGMA_FLOOR / 10), 3.0
     state: dict = {"penalty": BOUNDARY_PRIOR if prior else 0.0}
@@ -468,8 +488,14 @@ def newton_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: boo
     theta[p_:] = np.clip(theta[p_:], lo_b, hi_b)
     rule = u_rule("gh", FIT_U_NODES) if rule is None else rule
     full = hessian is None
+
+    def chord(Hs: np.ndarray) -> np.ndarray:  # fixed β blocks, exact variance block
+        out = np.array(hessian, dtype=np.float64)
+        out[p_:, p_:] = Hs
+        return out
+
     f, g, H, S = _louis(theta, d, nodes, state, rule, full)
-    H = H if full else hessian
+    H = H if full else chord(H)
     nfev, success, msg, nit = 1, False, "maximum number of iterations reached", 0
     for _it in range(max_iter + 1):
         free = np.ones(len(theta), dtype=bool)
@@ -487,6 +513,11 @@ def newton_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: boo
         if nit == max_iter:
             break
         nit += 1
+        if not full and nit > chord_iter:  # the chord is slow here: exact Hessians from now
+            full = True
+            f, g, H, S = _louis(theta, d, nodes, state, rule, True)
+            nfev += 1
+            continue
         step[p_:] = np.clip(step[p_:], -2.0, 2.0)
         a = 1.0
         for _ls in range(40):
@@ -494,7 +525,7 @@ def newton_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: boo
             trial[p_:] = np.clip(trial[p_:], lo_b, hi_b)
             st = dict(state)
             ft, gt, Ht, St = _louis(trial, d, nodes, st, rule, full)
-            Ht = Ht if full else hessian
+            Ht = Ht if full else chord(Ht)
             nfev += 1
             # near the root of the score equations the quadrature's value is less exact
             # than its gradient (error ~1e-5 of a unit); there the full step is taken

@@ -14,6 +14,7 @@ posterior on the survey, never a census pass.
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from clrisk.phase1.census_source import CensusSource
 from clrisk.phase1.sae import (
@@ -30,12 +31,20 @@ from clrisk.phase1.sae import (
 )
 
 CURVE_NODES = 11
-BOOT_ITER = 3  # Newton steps per bootstrap refit (from θ̂)
+CHORD_ITER = 4  # chord steps per bootstrap refit before exact Hessians
+BOOT_TOL = 1e-8  # Newton decrement at which a bootstrap refit stops
 
 
 def bootstrap_mse(fit: MixedLogitFit, src: CensusSource, *, B: int = 200, seed: int = 12345,
                   K: int = PREDICT_NODES, fit_nodes: int = FIT_NODES) -> np.ndarray:
-    """Bootstrap MSE of the EBP for every territory of ``src`` (aligned with its ids)."""
+    """Bootstrap MSE of the EBP for every territory of ``src`` (aligned with its ids); one
+    BLAS thread (products are n x p by p: threads only add synchronisation)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _bootstrap_mse(fit, src, B, seed, K, fit_nodes)
+
+
+def _bootstrap_mse(fit: MixedLogitFit, src: CensusSource, B: int, seed: int, K: int,
+                   fit_nodes: int) -> np.ndarray:
     d = fit.data
     T = len(src.territory_ids)
     s2 = max(fit.sigma2, SIGMA_FLOOR ** 2)
@@ -50,6 +59,8 @@ def bootstrap_mse(fit: MixedLogitFit, src: CensusSource, *, B: int = 200, seed: 
     eta0 = d["X"] @ fit.beta
     C = len(d["tc"])
     acc = np.zeros(T)
+    theta_sum = np.zeros(len(theta0))
+    H_prev = fit.hessian
     for _b in range(B):
         u = rng.normal(0.0, np.sqrt(s2), T)
         truth = _interp_logit(P, nodes, u[None, :])[0]
@@ -59,9 +70,16 @@ def bootstrap_mse(fit: MixedLogitFit, src: CensusSource, *, B: int = 200, seed: 
         lin = eta0 + us[d["t"]] + vc[d["c"]]
         y = (rng.random(len(eta0)) < 1.0 / (1.0 + np.exp(-lin))).astype(float)
         db = dict(d, y=y)
-        # refit from θ̂ by Newton (Louis Hessian), at most BOOT_ITER steps: from θ̂ the
-        # third step leaves |θ* − root| ~1e-4, far below the Monte Carlo error of MSE
-        res = newton_theta(db, theta0, fit_nodes, fit.prior, BOOT_ITER, tol=1e-6)
+        # refit by Newton from the mean of the earlier replicates' θ* (θ̂ for the first;
+        # the replicates scatter around it by their sampling error) with the last
+        # replicate's Hessian held fixed (chord steps: a value and a gradient each) and
+        # exact Louis Hessians if the chord has not converged after CHORD_ITER steps
+        start = theta0 if _b == 0 else theta_sum / _b
+        res = newton_theta(db, start, fit_nodes, fit.prior, 50, tol=BOOT_TOL,
+                           hessian=H_prev, chord_iter=CHORD_ITER)
+        theta_sum += res.x
+        if res.hess is not None:
+            H_prev = res.hess
         beta_b = res.x[:p_]
         sig2_b = float(np.exp(2.0 * res.x[p_]))
         sv2_b = float(np.exp(2.0 * res.x[p_ + 1])) if d["nested"] else 0.0
