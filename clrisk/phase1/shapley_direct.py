@@ -202,15 +202,17 @@ class DirectKernel:
         count = np.bincount(sig, minlength=1 << k)
         bounds = np.concatenate([[0], np.cumsum(count)]).tolist()
         # the block laid out group after group: every chunk below is a contiguous slice
-        es = e0.take(order, out=self._buffer("es", n, np.float64))
-        cs = codes.take(order, out=self._buffer("cs", n, codes.dtype))
-        ws = None if w is None else w.take(order, out=self._buffer("ws", n, w.dtype))
+        # (mode="wrap": the indices are valid, and the default mode copies ``out`` twice)
+        es = e0.take(order, out=self._buffer("es", n, np.float64), mode="wrap")
+        cs = codes.take(order, out=self._buffer("cs", n, codes.dtype), mode="wrap")
+        ws = None if w is None else w.take(order, out=self._buffer("ws", n, w.dtype),
+                                           mode="wrap")
         xs: list[Any] = []
         for j, f in enumerate(specs):
             x = cols[f.column]
             const = self._constant_move(x, f, lo[j], hi[j])
             xs.append(const if const is not None else
-                      x.take(order, out=self._buffer(f"x{j}", n, x.dtype)))
+                      x.take(order, out=self._buffer(f"x{j}", n, x.dtype), mode="wrap"))
         del order
         for s in np.flatnonzero(count).tolist():
             members = [j for j in range(k) if (s >> j) & 1]
@@ -255,7 +257,7 @@ class DirectKernel:
                 if not isinstance(xs[j], np.ndarray):
                     ej = xs[j]  # the same for every child
                 elif tabs[i] is not None:
-                    ej = tabs[i].take(xs[j][c0:c1].view(np.uint8))
+                    ej = tabs[i][xs[j][c0:c1].view(np.uint8)]  # (take: 5x slower on bytes)
                 else:
                     x = xs[j][c0:c1]
                     f = self.specs[j]
