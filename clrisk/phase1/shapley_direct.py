@@ -14,10 +14,14 @@ matrix — in float64 throughout, and differs from it only in how the work is la
   cache, so the products, the reciprocal and the Shapley weighting (one BLAS product) run
   on cache-resident arrays;
 * exp(−β_j (r_j − x_j)) is looked up in a 256-entry table for 8-bit columns (bit-identical
-  to computing it child by child);
+  to computing it child by child), and is a single number for a 0/1 factor (every child on
+  its risk side has the same value);
 * territory sums are taken over runs of equal territory codes (a census ordered by
-  geography has few runs per group), with ``np.bincount`` for the runs, instead of one
-  weighted ``bincount`` per factor over every child;
+  geography has few runs per group), with one ``np.bincount`` of the run sums per block,
+  instead of one weighted ``bincount`` per factor over every child;
+* work arrays are reused from block to block (the first touch of a fresh multi-megabyte
+  array costs as much as the arithmetic on it), and BLAS runs on one thread (its own
+  threads spin on these small products);
 * blocks are computed on two threads (NumPy releases the GIL) while a third reads ahead,
   and their sums are added in block order, so results never depend on timing.
 """
