@@ -446,8 +446,7 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
     # posterior moments: per PSU given g, then per territory
     S4 = Sc.reshape(C, G, Kn, q_)
     mean_cg = (rho[:, :, :, None] * S4).sum(2)  # C x G x q
-    Etg = np.zeros((m, G, q_))
-    np.add.at(Etg, tc, mean_cg)
+    Etg = _sum_rows(tc, np.ones(C), mean_cg.reshape(C, G * q_), m).reshape(m, G, q_)
     Etg[:, :, p_] += au
     Et = np.einsum("tg,tgq->tq", pi, Etg)  # per-territory scores
     flat = Sc.reshape(C * GK, q_)
@@ -745,8 +744,7 @@ def posterior(fit: MixedLogitFit, territory_ids: np.ndarray, K: int = PREDICT_NO
             centre, scale, kappa = _centre(eta, d, s2, sv2 if d["nested"] else 0.0)
             p = expit(eta + centre[t])
             v = w * p * (1.0 - p) * kappa[c]
-            num = np.zeros((len(d["n_t"]), X.shape[1]))
-            np.add.at(num, t, X * v[:, None])
+            num = _sum_rows(t, v, X, len(d["n_t"]))
             dmu[tgt] = (-num * (scale ** 2)[:, None])[keep]
         mean[tgt], sd[tgt], nodes[tgt], weights[tgt] = mu[keep], tau[keep], vn[keep], aw[keep]
         n_s[tgt] = d["n_t"][keep]

@@ -84,7 +84,7 @@ def _bootstrap_mse(fit: MixedLogitFit, src: CensusSource, B: int, seed: int, K: 
         sig2_b = float(np.exp(2.0 * res.x[p_]))
         sv2_b = float(np.exp(2.0 * res.x[p_ + 1])) if d["nested"] else 0.0
         post = posterior(fit, src.territory_ids, K, d=db, beta=beta_b, sigma2=sig2_b,
-                         sigma2_psu=sv2_b)
+                         sigma2_psu=sv2_b, derivative=False)
         vals = _interp_logit(P, nodes, post.nodes.T)  # K x T
         est = (post.weights * vals.T).sum(1) + G @ (beta_b - fit.beta)
         acc += (est - truth) ** 2
