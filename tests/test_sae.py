@@ -277,3 +277,84 @@ def test_pipeline_falls_back_to_synthetic_when_sae_cannot_be_fitted():
     assert est.estimator == "synthetic" and set(t["estimator"]) == {"synthetic"}
     assert np.allclose(t["mean_probability"], t["synthetic_mean_probability"])
     assert t["rmse"].isna().all()  # unknown without the territory variance: not invented
+
+
+def _with_psus(survey: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Two or three PSUs per surveyed territory (labels reused across territories)."""
+    rng = np.random.default_rng(seed)
+    return survey.assign(psu=rng.integers(0, 3, len(survey)).astype(str))
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_louis_hessian_matches_finite_differences(nested):
+    """The Newton fit's Hessian (Louis identity) is the derivative of its gradient."""
+    _c, survey, _t = simulate(31, T=40)
+    survey = _with_psus(survey, 1) if nested else survey
+    d = sae._survey_arrays(survey, COVS, "child_labour", "weight", "territory_id", None, "psu")
+    assert d["nested"] == nested
+    d["wt"] = sae.scale_weights(d["w"], d["t"], "size")
+    theta = np.concatenate([sae._start_beta(d), [np.log(0.4)] * (2 if nested else 1)])
+    st = {"penalty": 1.0}
+    f, g, H, _s = sae._louis(theta, d, sae.FIT_NODES, dict(st))
+    f0, g0 = sae._nested(theta, d, sae.GRID_POINTS, sae.FIT_NODES, dict(st))
+    assert np.isclose(f, f0, rtol=1e-12) and np.allclose(g, g0, atol=1e-9)
+    Hfd = np.empty_like(H)
+    for j in range(len(theta)):
+        e = np.zeros(len(theta))
+        e[j] = 1e-5
+        gp = sae._louis(theta + e, d, sae.FIT_NODES, dict(st))[1]
+        gm = sae._louis(theta - e, d, sae.FIT_NODES, dict(st))[1]
+        Hfd[:, j] = (gp - gm) / 2e-5
+    assert np.max(np.abs(Hfd - H)) < 1e-3 * np.max(np.abs(H)), (H, Hfd)
+    # the value-and-gradient mode gives the same gradient and the exact variance block
+    _f2, g2, Hs, _n = sae._louis(theta, d, sae.FIT_NODES, dict(st), hessian=False)
+    p_ = len(sae._start_beta(d))
+    assert np.allclose(g2, g, atol=1e-9) and np.allclose(Hs, H[p_:, p_:], rtol=1e-9)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_newton_fit_reaches_the_root_that_lbfgs_approaches(nested):
+    _c, survey, _t = simulate(32)
+    survey = _with_psus(survey, 2) if nested else survey
+    new = sae.fit_mixed_logit(survey, COVS)
+    old = sae.fit_mixed_logit(survey, COVS, method="lbfgs")
+    assert new.converged and new.data["nested"] == nested
+    st, rule = {"penalty": sae.BOUNDARY_PRIOR}, sae.u_rule("gh", sae.FIT_U_NODES)
+    g_new = sae._louis(sae._theta(new), new.data, sae.FIT_NODES, dict(st), rule)[1]
+    g_old = sae._louis(sae._theta(old), old.data, sae.FIT_NODES, dict(st), rule)[1]
+    assert np.max(np.abs(g_new)) < 1e-4 < np.max(np.abs(g_old))  # L-BFGS-B stops short
+    assert np.allclose(new.beta, old.beta, rtol=0.02, atol=0.01)
+    assert abs(new.sigma / old.sigma - 1) < 0.05
+    # the sandwich from the Louis Hessian agrees with the finite-difference one
+    assert np.allclose(new.cov_beta, sae._sandwich(new, sae.FIT_NODES), rtol=0.02)
+
+
+def test_fit_is_reproducible_and_free_of_row_order():
+    _c, survey, _t = simulate(33)
+    survey = _with_psus(survey, 3)
+    a = sae.fit_mixed_logit(survey, COVS)
+    b = sae.fit_mixed_logit(survey.sample(frac=1.0, random_state=7), COVS)
+    assert a.beta.tobytes() == b.beta.tobytes() and a.sigma2 == b.sigma2
+    assert a.sigma2_psu == b.sigma2_psu and a.cov_beta.tobytes() == b.cov_beta.tobytes()
+
+
+def test_census_taylor_pass_matches_the_exact_pass():
+    """One expit per row + Taylor series in the node offset, exact for far territories."""
+    census, survey, _t = simulate(34, T=60)
+    src = resolve_census(census, COVS)
+    f = sae.fit_mixed_logit(survey, COVS)
+    post = sae.posterior(f, src.territory_ids)
+    nodes = post.nodes.copy()
+    nodes[:5] = post.mean[:5, None] + np.linspace(-2.5, 2.5, nodes.shape[1])  # beyond radius
+    far = np.max(np.abs(nodes - post.mean[:, None]), axis=1) > sae.TAYLOR_RADIUS
+    assert far[:5].all() and not far[5:].all()
+    P, G = sae.census_curves(src, None, f.beta, nodes, at=post.mean)
+    Pe, Ge = sae.census_curves(src, None, f.beta, nodes, at=post.mean, exact=True)
+    assert np.max(np.abs(P - Pe)) < sae.TAYLOR_TOL
+    assert np.allclose(P[far], Pe[far], rtol=0, atol=1e-15)
+    assert np.allclose(G, Ge, rtol=1e-13)
+    # with a PSU effect the curves integrate it (tabulated F): always the exact path
+    P2, _g = sae.census_curves(src, None, f.beta, nodes, at=post.mean, sigma2_psu=0.3)
+    P3, _g = sae.census_curves(src, None, f.beta, nodes, at=post.mean, sigma2_psu=0.3,
+                               exact=True)
+    assert np.array_equal(P2, P3)
