@@ -85,7 +85,7 @@ def os_error(exc: OSError, path: str | Path) -> OutputError:
 # sub-folders) is an earlier results folder, safe to replace.
 LEGACY_OUTPUTS = {"territories.csv", "territories.gpkg", "ivti.csv", "model.json",
                   "coefficients.csv", "factor_weights.csv", "national_factors.csv", "report.md",
-                  "markers.csv"}
+                  "markers.csv", "benchmark.csv"}
 
 
 def _is_results_folder(path: Path) -> bool:

@@ -160,6 +160,9 @@ def write_files(result: Any, data: Any, out: Path, *, lang: str | None = None,
         files.append(write_csv(result.national_factors, out / "national_factors.csv"))
     if getattr(result, "markers", None) is not None:  # who is at risk (instrument 2 markers)
         files.append(write_csv(result.markers, out / "markers.csv"))
+    bench = getattr(getattr(result, "estimates", None), "benchmark", None)
+    if bench is not None:  # profile small_area: {benchmark: national|region}: before/after
+        files.append(write_csv(bench, out / "benchmark.csv"))
     if geo_table is not None:
         gdf = join_results(data.territories, geo_table)
         files.append(_write_gpkg(gdf, out / "territories.gpkg"))
