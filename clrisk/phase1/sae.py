@@ -47,9 +47,10 @@ corrected, so a skewed posterior is integrated correctly). Unsampled territories
 nodes of N(0, σ̂²). One census pass evaluates P_t at the K nodes (O(cells x K)).
 
 **Uncertainty.** ``mse="analytic"``: MSE_t = Var(p_t | data, θ̂) (from the same nodes) +
-D_t' V_β D_t + g3_t (the estimation error of σ̂_u, :func:`sigma_term`), where D_t is the total derivative of p̂_t with respect to β (direct gradient plus
-the shift of the posterior of u_t that a change of β causes — for a well-sampled territory the
-two largely cancel). ``mse="bootstrap"``: parametric bootstrap (González-Manteiga et al.
+D_t' V_β D_t + g3_t (the estimation error of σ̂_u: the posterior averaged over the sampling
+distribution of log σ̂_u, :mod:`clrisk.phase1.sae_sigma`), where D_t is the total derivative of
+p̂_t with respect to β (direct gradient plus the shift of the posterior of u_t that a change
+of β causes — for a well-sampled territory the two largely cancel). ``mse="bootstrap"``: parametric bootstrap (González-Manteiga et al.
 2007), see :mod:`clrisk.phase1.sae_mse`. 95% intervals are built on the logit scale:
 expit(logit p̂ ± 1.96 RMSE / (p̂(1 − p̂))) — never clipped, never outside (0, 1).
 
@@ -326,14 +327,29 @@ def u_rule(kind: str = "grid", G: int = GRID_POINTS) -> tuple[np.ndarray, np.nda
     return np.sqrt(2.0) * x, lw + 0.5 * np.log(2.0)
 
 
-def _psu_segments(d: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ordered by PSU (stable) and the start of each PSU's segment, cached in ``d``:
-    per-PSU sums become ``np.add.reduceat`` over contiguous rows."""
+def _psu_segments(d: dict) -> tuple[np.ndarray | None, np.ndarray]:
+    """Rows ordered by PSU (stable; None when they already are) and the start of each PSU's
+    segment, cached in ``d``: per-PSU sums become ``np.add.reduceat`` over contiguous rows."""
     if "_perm" not in d:
-        perm = np.argsort(d["c"], kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(d["c"][perm]) != 0])
-        d["_perm"], d["_starts"] = perm, starts
+        c = d["c"]
+        perm = None if bool(np.all(c[1:] >= c[:-1])) else np.argsort(c, kind="stable")
+        cs = c if perm is None else c[perm]
+        d["_perm"], d["_starts"] = perm, np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
     return d["_perm"], d["_starts"]
+
+
+def _psu_rows(d: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Design rows, scaled weights, territory and PSU of each row in PSU order (cached in
+    ``d``; they do not depend on θ or on y, so bootstrap replicates share them)."""
+    if "_rows" not in d:
+        perm, starts = _psu_segments(d)
+        n = len(d["c"])
+        cp = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n]))
+        if perm is None:
+            d["_rows"] = (d["X"], d["wt"], d["t"], cp)
+        else:
+            d["_rows"] = (d["X"][perm], d["wt"][perm], d["t"][perm], cp)
+    return d["_rows"]
 
 
 def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
@@ -347,7 +363,7 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
     Why: with the exact Hessian a Newton iteration converges in 3–6 evaluations where
     L-BFGS-B needed ~40–100, and the sandwich needs no finite differences. Every row pass
     computes one expit per quadrature point; log Λ(±η) and y − p follow from it."""
-    X, y, w, t, tc = d["X"], d["y"], d["wt"], d["t"], d["tc"]
+    X, y, tc = d["X"], d["y"], d["tc"]
     Z, lz = u_rule() if rule is None else rule
     n, p_ = X.shape
     m, C = len(d["n_t"]), len(tc)
@@ -369,18 +385,16 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
     Kn = len(vk)
     GK = G * Kn
     perm, starts = _psu_segments(d)
-    # rows in PSU order from here on (sums over PSUs are contiguous)
-    Xp, wp, tp = X[perm], w[perm], t[perm]
-    sign = 2.0 * y[perm] - 1.0
-    base = eta[perm]
-    Q = np.empty((GK, n))  # Λ of the observed outcome at every quadrature point
-    A = np.empty((C, GK))
-    for g in range(G):
-        eg = base + U[tp, g]
-        for k in range(Kn):
-            q = Q[g * Kn + k]
-            expit(sign * (eg + vk[k]), out=q)
-            A[:, g * Kn + k] = np.add.reduceat(wp * np.log(q), starts)
+    # rows in PSU order from here on (sums over PSUs are contiguous); θ-free arrays cached
+    Xp, wp, tp, cp = _psu_rows(d)
+    ident = perm is None
+    sign = 2.0 * (y if ident else y[perm]) - 1.0
+    base = eta if ident else eta[perm]
+    off = (U[:, :, None] + vk[None, None, :]).reshape(m, GK)  # u + v at each point
+    Q = base[:, None] + off[tp]  # n x GK, then Λ of the observed outcome at each point
+    Q *= sign[:, None]
+    expit(Q, out=Q)
+    A = np.add.reduceat(np.log(Q) * wp[:, None], starts, axis=0)  # C x GK
     B = A.reshape(C, G, Kn) + lwk[None, None, :]
     logI = logsumexp(B, axis=2)  # C x G
     rho = np.exp(B - logI[:, :, None])  # C x G x Kn
@@ -396,8 +410,7 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
     pen = state.get("penalty", 0.0)
     f = -float(lt.sum()) - pen * float(np.sum(theta[p_:p_ + nv]))
     if not hessian:  # value and gradient only (no per-PSU score products)
-        cp = np.repeat(np.arange(C), np.diff(np.r_[starts, n]))
-        r = (sign * (1.0 - Q) * om[cp].T).sum(0)
+        r = ((1.0 - Q) * om[cp]).sum(1) * sign  # y − p, posterior mean
         grad = np.empty(q_)
         grad[:p_] = -(Xp.T @ (wp * r))
         grad[p_] = -float(np.sum(pi * (U ** 2 / su2 - 1.0))) - pen
@@ -423,10 +436,11 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
             Hs[0, 1] = Hs[1, 0] = -(float(np.sum(pi * au * Etb)) - Ea @ Eb)
         return f, grad, Hs, None
     # complete-data scores per PSU and quadrature point: β part, then log σ_v part
-    Xw = Xp * wp[:, None]
+    if "_Xw" not in d:
+        d["_Xw"] = Xp * wp[:, None]
+    Xw = d["_Xw"]
     Sc = np.zeros((C, GK, q_))
-    cp = np.repeat(np.arange(C), np.diff(np.r_[starts, n]))
-    vw = ((Q * (1.0 - Q)) * om[cp].T).sum(0)
+    vw = ((Q * (1.0 - Q)) * om[cp]).sum(1)
     # β scores: rows in chunks that end on PSU boundaries; in each, the products
     # (y − p) x w for every quadrature point summed per PSU by one reduceat
     bounds = starts[np.searchsorted(starts, np.arange(0, n, SCORE_CHUNK))]
@@ -434,7 +448,7 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
     s0 = 0
     Zbuf = np.empty((min(n, int(np.max(np.diff(bounds)))), GK, p_))
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
-        Rch = np.ascontiguousarray((sign[a:b] * (1.0 - Q[:, a:b])).T)  # rows x GK: y − p
+        Rch = sign[a:b, None] * (1.0 - Q[a:b])  # rows x GK: y − p
         Zch = Zbuf[:b - a]
         np.multiply(Rch[:, :, None], Xw[a:b, None, :], out=Zch)
         loc = starts[(starts >= a) & (starts < b)] - a
@@ -919,44 +933,6 @@ def logit_interval(p: np.ndarray, rmse: np.ndarray, z: float = Z95
     return expit(lo - z * se), expit(lo + z * se)
 
 
-def sigma_term(fit: MixedLogitFit, territory_ids: np.ndarray, post: Posterior,
-               P: np.ndarray, K: int = PREDICT_NODES, h: float = 0.05) -> np.ndarray:
-    """g3: the MSE from estimating σ_u, (∂p̂_t/∂ log σ_u)² Var(log σ̂_u).
-
-    Why: with ~20–40 surveyed children per territory σ̂_u is uncertain (over replicates of
-    Guatemala 0.17–0.29 for a true 0.25), and an underestimated σ̂_u shrinks the posterior
-    variance g1 — intervals then under-cover. Var(log σ̂_u) is the inverse curvature of the
-    marginal pseudo-log-likelihood in log σ_u (the Louis Hessian of the Newton fit; central
-    differences of its gradient after an L-BFGS-B fit); the derivative of the EBP re-computes
-    the posterior of u_t at σ̂_u e^{±h} on the survey (re-centred grid: re-weighting the grid
-    of σ̂_u instead was measured 6-8% off in Σ g3 against a 61-point grid, the re-centred
-    15-point grid 0.2-0.4%) and re-uses the census curves (interpolated on the logit scale),
-    so no census pass."""
-    if fit.boundary or fit.sigma2 <= 0:
-        return np.zeros(len(territory_ids))
-    d, p_ = fit.data, len(fit.beta)
-    if fit.hessian is not None:
-        curv = float(fit.hessian[p_, p_])
-    else:
-        theta = _theta(fit)
-        pen = {"penalty": BOUNDARY_PRIOR if fit.prior else 0.0}
-        e = np.zeros(len(theta))
-        e[p_] = h
-        gp = _nested(theta + e, d, GRID_POINTS, FIT_NODES, dict(pen))[1][p_]
-        gm = _nested(theta - e, d, GRID_POINTS, FIT_NODES, dict(pen))[1][p_]
-        curv = (gp - gm) / (2.0 * h)
-    if not curv > 0:
-        return np.zeros(len(territory_ids))
-    ebp = []
-    for sgn in (1.0, -1.0):
-        q = posterior(fit, territory_ids, K, sigma2=fit.sigma2 * np.exp(2.0 * sgn * h),
-                      derivative=False)
-        vals = _interp_logit(P, post.nodes, q.nodes.T)  # K x T
-        ebp.append((q.weights * vals.T).sum(1))
-    deriv = (ebp[0] - ebp[1]) / (2.0 * h)
-    return deriv ** 2 / curv
-
-
 def small_area_estimates(fit: MixedLogitFit, src: CensusSource, *, mse: str = "analytic",
                          bootstrap_B: int = 200, seed: int = 12345, K: int = PREDICT_NODES
                          ) -> SmallAreaResult:
@@ -975,7 +951,15 @@ def _small_area_estimates(fit: MixedLogitFit, src: CensusSource, mse: str, boots
     g1 = np.clip((post.weights * P * P).sum(1) - est ** 2, 0.0, None)
     D = G + G[:, :1] * post.dmean_dbeta
     g2 = np.einsum("ti,ij,tj->t", D, fit.cov_beta, D)
-    g3 = sigma_term(fit, src.territory_ids, post, P, K)
+    # g3: the error of estimating σ_u — the posterior is averaged over the sampling
+    # distribution of log σ̂_u (clrisk.phase1.sae_sigma), never narrower than at σ̂_u
+    from clrisk.phase1.sae_sigma import sigma_mixture_mse
+
+    p_ = len(fit.beta)  # curvature in log σ_u: the Newton fit's Louis Hessian (no passes)
+    curv = None if fit.hessian is None or not fit.hessian[p_, p_] > 0 else float(
+        fit.hessian[p_, p_])
+    mix = sigma_mixture_mse(fit, src.territory_ids, post, P, est, K, curvature=curv)
+    g3 = np.zeros_like(g1) if mix is None else np.clip(mix - g1, 0.0, None)
     if mse == "analytic":
         rmse = np.sqrt(g1 + g2 + g3)
     elif mse == "bootstrap":
