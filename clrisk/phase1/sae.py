@@ -62,7 +62,7 @@ expit(logit p̂ ± 1.96 RMSE / (p̂(1 − p̂))) — never clipped, never outsid
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -258,13 +258,16 @@ def _nested(theta: np.ndarray, d: dict, G: int, K: int, state: dict, scores: boo
         vk, lwk = np.zeros(1), np.zeros(1)
     Kn = len(vk)
     sign = 2.0 * y - 1.0
-    A = np.empty((C, G, Kn))
-    for g in range(G):
-        eg = eta + U[t, g]
-        for k in range(Kn):
-            # log Λ(±η) as log of expit: a third of log_expit's cost, same value to 1 ulp
-            A[:, g, k] = np.bincount(c, weights=w * np.log(expit(sign * (eg + vk[k]))),
-                                     minlength=C)
+    # one (rows x points) array in PSU order, summed per PSU by reduceat; log Λ(±η) as the
+    # log of expit (a third of log_expit's cost, the same value to an ulp)
+    perm, starts = _psu_segments(d)
+    _Xp, wp, tp, _cp = _psu_rows(d)
+    Q = (eta if perm is None else eta[perm])[:, None] + (
+        U[:, :, None] + vk[None, None, :]).reshape(m, G * Kn)[tp]
+    Q *= (sign if perm is None else sign[perm])[:, None]
+    expit(Q, out=Q)
+    A = np.add.reduceat(np.log(Q) * wp[:, None], starts, axis=0).reshape(C, G, Kn)
+    del Q
     B = A + lwk[None, None, :]
     logI = logsumexp(B, axis=2)  # C x G
     rho = np.exp(B - logI[:, :, None])
@@ -832,6 +835,47 @@ def _sum_rows(tc: np.ndarray, v: np.ndarray, X: np.ndarray, T: int) -> np.ndarra
     return _by_territory(tc, v, T) @ np.ascontiguousarray(X)
 
 
+def _prefetch(blocks: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """The census blocks read ahead by one thread (Parquet decoding releases the GIL, as do
+    the NumPy passes over a block): reading block b+1 overlaps computing block b, in order,
+    so results are unchanged."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def work() -> None:
+        try:
+            for b in blocks:
+                while not stop.is_set():
+                    try:
+                        q.put(b, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+
+    th = threading.Thread(target=work, name="census-prefetch", daemon=True)
+    th.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        th.join(timeout=5.0)
+
+
 def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.ndarray,
                   at: np.ndarray | None = None, sigma2_psu: float = 0.0, exact: bool = False
                   ) -> tuple[np.ndarray, np.ndarray]:
@@ -857,7 +901,7 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         far = np.max(np.abs(delta), axis=1) > TAYLOR_RADIUS
         M = np.zeros((T, N + 1))  # Σ c p^j, j = 1..N+1
     buf = np.empty(0)
-    for b in src.blocks():
+    for b in _prefetch(src.blocks()):
         Xd = design_matrix(model, b.X)
         eta = Xd @ beta
         tc = b.territory_codes
