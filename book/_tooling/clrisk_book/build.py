@@ -63,10 +63,14 @@ def _pool(jobs: int) -> ProcessPoolExecutor:
                                max_tasks_per_child=1)
 
 
-def _map(fn: Callable[..., Any], args: list[tuple], jobs: int) -> list[Any]:
-    if jobs <= 1 or len(args) <= 1:
+def _map(fn: Callable[..., Any], args: list[tuple], jobs: int, isolate: bool = False
+         ) -> list[Any]:
+    """``fn`` over ``args`` on ``jobs`` processes. ``isolate``: even with one job, every task
+    runs in a fresh interpreter — Sphinx caches translation catalogs per process, so building
+    es then fr in one process gave a French site in Spanish."""
+    if len(args) <= 1 or (jobs <= 1 and not isolate):
         return [fn(*a) for a in args]
-    with _pool(min(jobs, len(args))) as pool:
+    with _pool(min(max(jobs, 1), len(args))) as pool:
         return list(pool.map(fn, *zip(*args, strict=True)))
 
 
@@ -237,7 +241,7 @@ def build_sites(build: Path, trees: dict[str, Path], jobs: int, root_doc: str,
         args.append((str(tree), str(build / "html" / key), str(build / "doctrees" / key),
                      "html", overrides, str(log)))
     start = time.perf_counter()
-    codes = _map(run_sphinx, args, jobs)
+    codes = _map(run_sphinx, args, jobs, isolate=True)
     print(f"built {len(trees)} site(s) in {time.perf_counter() - start:.1f} s")
     for key, code, arg in zip(trees, codes, args, strict=True):
         lang = key.rsplit("/", 1)[-1]
