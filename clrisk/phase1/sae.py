@@ -751,7 +751,15 @@ def posterior(fit: MixedLogitFit, territory_ids: np.ndarray, K: int = PREDICT_NO
               sigma2: float | None = None, sigma2_psu: float | None = None,
               derivative: bool = True) -> Posterior:
     """Posterior of u_t for every census territory (PSU effects integrated out);
-    ``derivative=False`` skips dμ/dβ (zeros)."""
+    ``derivative=False`` skips dμ/dβ (zeros). Posteriors of the fit's own data at another
+    σ_u² are looked up in ``fit.data["_post_memo"]`` when :func:`_small_area_estimates` has
+    computed them ahead (in a thread, during the census pass)."""
+    memo = fit.data.get("_post_memo") if (d is None and beta is None and sigma2_psu is None
+                                           and not derivative and sigma2 is not None) else None
+    if memo is not None:
+        hit = memo.get((float(sigma2), K, id(territory_ids)))
+        if hit is not None:
+            return hit[1]
     d = fit.data if d is None else d
     beta = fit.beta if beta is None else beta
     sigma2 = fit.sigma2 if sigma2 is None else sigma2
@@ -1019,11 +1027,48 @@ def small_area_estimates(fit: MixedLogitFit, src: CensusSource, *, mse: str = "a
         return _small_area_estimates(fit, src, mse, bootstrap_B, seed, K)
 
 
+def _posteriors_ahead(fit: MixedLogitFit, territory_ids: np.ndarray, K: int,
+                      curv: float | None) -> Any:
+    """Start a thread computing the posteriors at the σ_u values that
+    :func:`~clrisk.phase1.sae_sigma.sigma_mixture_mse` will ask for (same formula and
+    constants), into ``fit.data["_post_memo"]``. Why: they need the survey only, so they run
+    while the census pass reads and computes (two cores); a value not computed ahead is
+    simply computed when asked (same function, same result)."""
+    import threading
+
+    from clrisk.phase1 import sae_sigma
+
+    if curv is None or fit.boundary or fit.sigma2 <= 0:
+        return None
+    sd = min(1.0 / np.sqrt(curv), sae_sigma.MAX_LOG_SD)
+    x, _w = np.polynomial.hermite.hermgauss(sae_sigma.SIGMA_NODES)
+    sig = [fit.sigma2 * np.exp(2.0 * np.sqrt(2.0) * sd * xq) for xq in x]
+    memo: dict = {}
+
+    def work() -> None:
+        for s2 in sig:
+            memo[(float(s2), K, id(territory_ids))] = (
+                territory_ids, posterior(fit, territory_ids, K, sigma2=s2, derivative=False))
+
+    th = threading.Thread(target=work, name="sae-posteriors", daemon=True)
+    fit.data["_post_memo"] = memo
+    th.start()
+    return th
+
+
 def _small_area_estimates(fit: MixedLogitFit, src: CensusSource, mse: str, bootstrap_B: int,
                           seed: int, K: int) -> SmallAreaResult:
     post = posterior(fit, src.territory_ids, K)
-    P, G = census_curves(src, fit.model, fit.beta, post.nodes, at=post.mean,
-                         sigma2_psu=fit.sigma2_psu)
+    p_ = len(fit.beta)  # curvature in log σ_u: the Newton fit's Louis Hessian (no passes)
+    curv = None if fit.hessian is None or not fit.hessian[p_, p_] > 0 else float(
+        fit.hessian[p_, p_])
+    ahead = _posteriors_ahead(fit, src.territory_ids, K, curv)
+    try:
+        P, G = census_curves(src, fit.model, fit.beta, post.nodes, at=post.mean,
+                             sigma2_psu=fit.sigma2_psu)
+    finally:
+        if ahead is not None:
+            ahead.join()
     est = (post.weights * P).sum(1)
     g1 = np.clip((post.weights * P * P).sum(1) - est ** 2, 0.0, None)
     D = G + G[:, :1] * post.dmean_dbeta
@@ -1032,10 +1077,8 @@ def _small_area_estimates(fit: MixedLogitFit, src: CensusSource, mse: str, boots
     # distribution of log σ̂_u (clrisk.phase1.sae_sigma), never narrower than at σ̂_u
     from clrisk.phase1.sae_sigma import sigma_mixture_mse
 
-    p_ = len(fit.beta)  # curvature in log σ_u: the Newton fit's Louis Hessian (no passes)
-    curv = None if fit.hessian is None or not fit.hessian[p_, p_] > 0 else float(
-        fit.hessian[p_, p_])
     mix = sigma_mixture_mse(fit, src.territory_ids, post, P, est, K, curvature=curv)
+    fit.data.pop("_post_memo", None)
     g3 = np.zeros_like(g1) if mix is None else np.clip(mix - g1, 0.0, None)
     if mse == "analytic":
         rmse = np.sqrt(g1 + g2 + g3)
