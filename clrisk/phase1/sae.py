@@ -1110,14 +1110,18 @@ class PredictiveDraws:
 
 def _interp_logit(P: np.ndarray, nodes: np.ndarray, u: np.ndarray) -> np.ndarray:
     """P_t(u) for draws u (D x T) from the K node values per territory (linear on the logit
-    scale, extrapolated linearly beyond the outer nodes); vectorised over draws."""
+    scale, extrapolated linearly beyond the outer nodes); vectorised over draws. Nodes are
+    ascending per territory; the segment of each draw is counted node by node (no
+    D x T x K temporary)."""
     L = logit(np.clip(P, 1e-12, 1 - 1e-12))  # T x K
-    K = nodes.shape[1]
-    cols = np.arange(u.shape[1])
-    j = np.clip((nodes[None, :, :] <= u[:, :, None]).sum(-1) - 1, 0, K - 2)  # D x T
-    x0, x1 = nodes[cols, j], nodes[cols, j + 1]
-    y0, y1 = L[cols, j], L[cols, j + 1]
-    return expit(y0 + (y1 - y0) / np.maximum(x1 - x0, 1e-12) * (u - x0))
+    T, K = nodes.shape
+    j = np.zeros(u.shape, dtype=np.intp)  # segment: clip(#(nodes <= u) − 1, 0, K − 2)
+    for k in range(1, K - 1):
+        j += u >= nodes[:, k]
+    slope = (L[:, 1:] - L[:, :-1]) / np.maximum(nodes[:, 1:] - nodes[:, :-1], 1e-12)
+    rows = np.arange(T)
+    x0 = nodes[rows, j]
+    return expit(L[rows, j] + slope[rows, j] * (u - x0))
 
 
 def predictive_draws(result: SmallAreaResult, draws: int = 200, seed: int = 12345
