@@ -18,6 +18,9 @@ Generates with :mod:`clrisk.synth` a census of 10 million children over 5,570 te
 (f) ``shapley8``: instrument 2's exact Shapley weights over 8 modifiable factors (point
     estimate, no markers table) on the row-streamed census resolved beforehand, as the
     pipeline does (issue 13; the census kernel of ``clrisk.phase1.shapley_direct``).
+(g) ``sae_full`` / ``sae_bootstrap`` (opt-in, issue 12): census resolved once, unit-level logit
+    mixed model fitted on the 200k survey (``fit_seconds``), EBP with analytic MSE (or the
+    B = 200 parametric bootstrap) for every territory and 200 predictive draws for P(top).
 
 How: every step runs in a fresh subprocess, so its peak memory is its own. Inside the child,
 inputs that the step does not own (model, survey, pattern table for (d)) are prepared first;
@@ -58,6 +61,8 @@ TARGETS = {"score": ("ratio", 2.0), "score_rows": ("ratio", 2.0), "factors": ("r
            "classify": ("seconds", 10.0), "classify_table": ("seconds", 10.0),
            "fit": ("seconds", 10.0)}
 TARGETS["shapley8"] = ("ratio", 6.0)  # issue 13: exact Shapley over 8 factors
+TARGETS["sae_full"] = ("ratio", 4.0)  # issue 12: small-area run, analytic MSE + P(top)
+TARGETS["sae_bootstrap"] = ("seconds", 60.0)  # issue 12: bootstrap MSE, B = 200
 SHAPLEY_FACTORS = {"head_schooling": 11.0, "poverty": 0.0, "social_programme": 1.0,
                    "adult_unemployed": 0.0, "household_size": 4.0, "n_children": 2.0,
                    "female_head": 0.0, "indigenous": 0.0}
