@@ -319,7 +319,8 @@ def test_newton_fit_reaches_the_root_that_lbfgs_approaches(nested):
     new = sae.fit_mixed_logit(survey, COVS)
     old = sae.fit_mixed_logit(survey, COVS, method="lbfgs")
     assert new.converged and new.data["nested"] == nested
-    st, rule = {"penalty": sae.BOUNDARY_PRIOR}, sae.u_rule("gh", sae.FIT_U_NODES)
+    st = {"penalty": sae.BOUNDARY_PRIOR}  # the quadrature of u the fit uses (FIT_U_NODES)
+    rule = sae.u_rule("grid") if nested else sae.u_rule("gh", sae.FIT_U_NODES)
     g_new = sae._louis(sae._theta(new), new.data, sae.FIT_NODES, dict(st), rule)[1]
     g_old = sae._louis(sae._theta(old), old.data, sae.FIT_NODES, dict(st), rule)[1]
     assert np.max(np.abs(g_new)) < 1e-4 < np.max(np.abs(g_old))  # L-BFGS-B stops short

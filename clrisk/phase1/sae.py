@@ -81,7 +81,12 @@ Z95 = 1.959963984540054
 SCALINGS = ("size", "effective", "unweighted")
 FIT_NODES = 7  # Gauss-Hermite nodes for the PSU effect in the fit
 PREDICT_NODES = 7  # nodes per territory in the census pass
-FIT_U_NODES = 7  # adaptive Gauss-Hermite nodes for u_t in the Newton fit
+# Newton fit, u_t by adaptive Gauss-Hermite with FIT_U_NODES nodes when there is no PSU level
+# (centre and scale are then the exact mode and Laplace sd: θ̂ within 3e-6 relative of the
+# 15-point grid on the 200k benchmark survey, at half the cost); with PSU effects the grid
+# is centred on an approximation and 7 nodes were measured up to 6e-3 off in σ̂ on the
+# samples, so the fit keeps the 15-point grid of the marginal likelihood there
+FIT_U_NODES = 7
 GRID_POINTS = 15  # grid points for u_t in the fit (±6 posterior sds, trapezoid rule)
 SIGMA_FLOOR = 1e-3  # σ̂_u below this is reported as on the boundary (0)
 TAYLOR_ORDER = 14  # terms of the census pass's Taylor series in the node offset
@@ -318,8 +323,7 @@ def _start_beta(d: dict[str, np.ndarray]) -> np.ndarray:
 def u_rule(kind: str = "grid", G: int = GRID_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """Standardised nodes z_g and log weights for ∫ f(u) du ≈ s Σ_g e^{lz_g} f(m + s z_g):
     ``"grid"`` the trapezoid rule on ±6 (G points, as :func:`_nested`), ``"gh"`` adaptive
-    Gauss–Hermite (G nodes; measured on the 200k benchmark survey: θ̂ within 3e-6 relative of
-    the 15-point grid with 7 nodes)."""
+    Gauss–Hermite (G nodes; see ``FIT_U_NODES`` for where each is used)."""
     if kind == "grid":
         Z = np.linspace(-6.0, 6.0, G)
         return Z, np.full(G, np.log(Z[1] - Z[0]))
@@ -535,7 +539,8 @@ def newton_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: boo
     state: dict = {"penalty": BOUNDARY_PRIOR if prior else 0.0}
     theta = np.asarray(theta0, dtype=np.float64).copy()
     theta[p_:] = np.clip(theta[p_:], lo_b, hi_b)
-    rule = u_rule("gh", FIT_U_NODES) if rule is None else rule
+    if rule is None:  # see FIT_U_NODES
+        rule = u_rule("grid", GRID_POINTS) if d["nested"] else u_rule("gh", FIT_U_NODES)
     full = hessian is None
 
     def chord(Hs: np.ndarray) -> np.ndarray:  # fixed β blocks, exact variance block
@@ -593,8 +598,8 @@ def optimize_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: b
     """Maximise the marginal pseudo-likelihood over θ = (β, log σ_u[, log σ_v]) from
     ``theta0`` (``d``: survey arrays with scaled weights ``wt``).
 
-    ``method="newton"`` (default): :func:`newton_theta` (Louis Hessian, u by adaptive
-    Gauss–Hermite with ``FIT_U_NODES`` nodes), converged to the root of the score equations;
+    ``method="newton"`` (default): :func:`newton_theta` (Louis Hessian; quadrature of u as
+    in ``FIT_U_NODES``), converged to the root of the score equations;
     ``"lbfgs"``: the previous L-BFGS-B on the trapezoid grid, kept for comparison (it stops
     on a relative change of 1e-9 in the objective, which on the samples leaves σ̂_u up to
     ~1% from the root)."""
