@@ -359,3 +359,27 @@ def test_census_taylor_pass_matches_the_exact_pass():
     P3, _g = sae.census_curves(src, None, f.beta, nodes, at=post.mean, sigma2_psu=0.3,
                                exact=True)
     assert np.array_equal(P2, P3)
+
+
+def test_census_pass_with_and_without_derived_terms():
+    """Raw-block fast path when the design is [1, X[:, sel]]; derived terms use the design."""
+    from types import SimpleNamespace
+
+    census, survey, _t = simulate(35, T=30)
+    census["x3"] = census["x1"] * census["x2"]
+    ref = resolve_census(census, ["x1", "x2"])
+    beta = np.array([-1.2, -0.5, 0.7])
+    nodes = np.linspace(-0.4, 0.4, 5)[None, :].repeat(30, 0)
+    plain = SimpleNamespace(covariates=["x1", "x2"], derived_terms={})
+    assert np.array_equal(sae._column_selection(plain, 2), [0, 1])
+    P, G = sae.census_curves(ref, plain, beta, nodes, at=np.zeros(30))
+    Pr, Gr = sae.census_curves(ref, None, beta, nodes, at=np.zeros(30), exact=True)
+    assert np.allclose(P, Pr, rtol=0, atol=1e-9) and np.allclose(G, Gr, rtol=1e-12)
+    inter = SimpleNamespace(covariates=["x1", "x2", "x1_x2"],
+                            derived_terms={"x1_x2": "x1 * x2"})
+    assert sae._column_selection(inter, 2) is None
+    b3 = np.r_[beta, 0.3]
+    P3, G3 = sae.census_curves(ref, inter, b3, nodes, at=np.zeros(30))
+    src3 = resolve_census(census, ["x1", "x2", "x3"])
+    P4, G4 = sae.census_curves(src3, None, b3, nodes, at=np.zeros(30), exact=True)
+    assert np.allclose(P3, P4, rtol=0, atol=1e-9) and np.allclose(G3, G4, rtol=1e-12)

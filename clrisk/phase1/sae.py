@@ -881,6 +881,30 @@ def _sum_rows(tc: np.ndarray, v: np.ndarray, X: np.ndarray, T: int) -> np.ndarra
     return _by_territory(tc, v, T) @ np.ascontiguousarray(X)
 
 
+def _column_selection(model: Any, k: int) -> np.ndarray | None:
+    """Column j of the raw census rows that design column j + 1 copies, when the model's
+    design rows are ``[1, X[:, sel]]`` (no derived terms), else None. Found by probing
+    :func:`design_matrix` with 0, unit and doubled unit rows. Why: the census pass then
+    works on the raw block (η = β₀ + X β_sel) without building an n x p design copy
+    (0.25 s of the 10 M pass)."""
+    probe = np.vstack([np.zeros((1, k)), np.eye(k), 2.0 * np.eye(k)])
+    try:
+        D = design_matrix(model, probe)
+    except Exception:  # noqa: BLE001 - any failure: use the general path
+        return None
+    if D.ndim != 2 or D.shape[0] != 2 * k + 1 or not np.all(D[:, 0] == 1.0):
+        return None
+    sel = np.zeros(D.shape[1] - 1, dtype=np.intp)
+    for j in range(1, D.shape[1]):
+        col = D[1:k + 1, j]
+        hit = np.flatnonzero(col)
+        if (len(hit) != 1 or col[hit[0]] != 1.0 or D[0, j] != 0.0
+                or not np.array_equal(D[k + 1:, j], 2.0 * col)):
+            return None
+        sel[j - 1] = hit[0]
+    return sel
+
+
 def _prefetch(blocks: Iterator[Any], depth: int = 2) -> Iterator[Any]:
     """The census blocks read ahead by one thread (Parquet decoding releases the GIL, as do
     the NumPy passes over a block): reading block b+1 overlaps computing block b, in order,
@@ -947,9 +971,14 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         far = np.max(np.abs(delta), axis=1) > TAYLOR_RADIUS
         M = np.zeros((T, N + 1))  # Σ c p^j, j = 1..N+1
     buf = np.empty(0)
+    sel = _column_selection(model, len(src.covariates))
     for b in _prefetch(src.blocks()):
-        Xd = design_matrix(model, b.X)
-        eta = Xd @ beta
+        if sel is None:
+            Xd = design_matrix(model, b.X)
+            eta = Xd @ beta
+        else:  # design rows [1, X[:, sel]]: no design copy
+            Xd = b.X if np.array_equal(sel, np.arange(b.X.shape[1])) else b.X[:, sel]
+            eta = Xd @ beta[1:] + beta[0]
         tc = b.territory_codes
         Wt = _by_territory(tc, b.weights, T)
         if taylor:
@@ -970,7 +999,12 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         else:
             S += Wt @ _prob(eta[:, None] + nodes[tc], sigma2_psu)
             v = _dprob(eta + at[tc], sigma2_psu)
-        G += _sum_rows(tc, b.weights * v, Xd, T)
+        wv = b.weights * v
+        if sel is None:
+            G += _sum_rows(tc, wv, Xd, T)
+        else:
+            G[:, 0] += np.bincount(tc, weights=wv, minlength=T)
+            G[:, 1:] += _sum_rows(tc, wv, Xd, T)
     if taylor:
         D = M @ _logistic_derivatives(N)[:, 1:].T  # T x (N+1): Σ c Λ^{(n)}
         fact = np.cumprod(np.r_[1.0, np.arange(1, N + 1)])
