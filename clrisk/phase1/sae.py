@@ -866,15 +866,24 @@ def _by_territory(tc: np.ndarray, v: np.ndarray, T: int) -> Any:
     import scipy.sparse as sp
 
     n = len(tc)
-    return sp.csc_matrix((v, tc, np.arange(n + 1)), shape=(T, n))
+    global _INDPTR
+    if len(_INDPTR) < n + 1:  # one column pointer array for every block (no new pages)
+        _INDPTR = np.arange(max(n + 1, 2 * len(_INDPTR)), dtype=np.int64)
+    return sp.csc_matrix((v, tc, _INDPTR[:n + 1]), shape=(T, n))
+
+
+_INDPTR = np.arange(1, dtype=np.int64)
 
 
 def _sum_rows(tc: np.ndarray, v: np.ndarray, X: np.ndarray, T: int) -> np.ndarray:
     """Σ_i v_i x_i per territory (T x p). Rows grouped by territory (a census sorted by
     territory, the usual case): one ``reduceat`` over X in whatever memory order it has;
     otherwise a sparse product (needs X in C order)."""
-    if len(tc) and bool(np.all(tc[1:] >= tc[:-1])):
-        starts = np.flatnonzero(np.r_[True, tc[1:] != tc[:-1]])
+    step = np.diff(tc)
+    if len(tc) and (len(step) == 0 or int(step.min()) >= 0):
+        starts = np.flatnonzero(step)
+        starts += 1
+        starts = np.concatenate([[0], starts])
         out = np.zeros((T, X.shape[1]))
         out[tc[starts]] = np.add.reduceat(X * v[:, None], starts, axis=0)
         return out
@@ -972,12 +981,13 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         M = np.zeros((T, N + 1))  # Σ c p^j, j = 1..N+1
     buf = np.empty(0)
     sel = _column_selection(model, len(src.covariates))
+    whole = sel is not None and np.array_equal(sel, np.arange(len(src.covariates)))
     for b in _prefetch(src.blocks()):
         if sel is None:
             Xd = design_matrix(model, b.X)
             eta = Xd @ beta
         else:  # design rows [1, X[:, sel]]: no design copy
-            Xd = b.X if np.array_equal(sel, np.arange(b.X.shape[1])) else b.X[:, sel]
+            Xd = b.X if whole else b.X[:, sel]
             eta = Xd @ beta[1:] + beta[0]
         tc = b.territory_codes
         Wt = _by_territory(tc, b.weights, T)
