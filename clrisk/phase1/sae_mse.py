@@ -2,8 +2,12 @@
 
 For b = 1..B (seeded): draw territory effects u*_t ~ N(0, σ̂²) for every census territory; the
 bootstrap truth is p*_t = P_t(u*_t) (census curve at β̂); draw the survey outcomes
-y*_j ~ Bernoulli(Λ(x_j'β̂ + u*_t)); refit (β*, σ*) (warm start at θ̂); compute the EBP* of every
-territory from the refitted model; MSE_t = mean_b (EBP*_t − p*_t)².
+y*_j ~ Bernoulli(Λ(x_j'β̂ + u*_t)); refit (β*, σ*); compute the EBP* of every territory from
+the refitted model; MSE_t = mean_b (EBP*_t − p*_t)². Each refit is Newton's method started at
+the mean of the earlier replicates' θ* (θ̂ for the first) with the previous replicate's Hessian
+held fixed for the coefficients (chord steps: a value and a gradient each, the variance block
+exact) until the score root (exact Louis Hessians if the chord is slow): ~4 gradient passes per
+replicate instead of ~30 L-BFGS-B evaluations (B = 200 on the 200k survey: 56 s, was ~1 h).
 
 Why it is affordable: the census enters only through per-territory curves P_t(v) computed in
 ONE pass at K nodes spanning N(0, σ̂²) (interpolated on the logit scale) and the gradient G_t
