@@ -1102,9 +1102,13 @@ def _posteriors_ahead(fit: MixedLogitFit, territory_ids: np.ndarray, K: int,
     memo: dict = {}
 
     def work() -> None:
-        for s2 in sig:
-            memo[(float(s2), K, id(territory_ids))] = (
-                territory_ids, posterior(fit, territory_ids, K, sigma2=s2, derivative=False))
+        try:
+            for s2 in sig:
+                memo[(float(s2), K, id(territory_ids))] = (
+                    territory_ids, posterior(fit, territory_ids, K, sigma2=s2,
+                                             derivative=False))
+        except Exception:  # noqa: BLE001 - not cached: the caller computes it and raises
+            return
 
     th = threading.Thread(target=work, name="sae-posteriors", daemon=True)
     fit.data["_post_memo"] = memo
