@@ -354,6 +354,11 @@ def test_census_taylor_pass_matches_the_exact_pass():
     assert np.max(np.abs(P - Pe)) < sae.TAYLOR_TOL
     assert np.allclose(P[far], Pe[far], rtol=0, atol=1e-15)
     assert np.allclose(G, Ge, rtol=1e-13)
+    # rows in any order (no runs of one territory): the sparse-sum path, same curves
+    shuffled = resolve_census(census.sample(frac=1.0, random_state=3), COVS)
+    assert np.array_equal(shuffled.territory_ids, src.territory_ids)
+    Ps, Gs = sae.census_curves(shuffled, None, f.beta, nodes, at=post.mean)
+    assert np.allclose(Ps, P, rtol=0, atol=1e-12) and np.allclose(Gs, G, rtol=1e-12)
     # with a PSU effect the curves integrate it (tabulated F): always the exact path
     P2, _g = sae.census_curves(src, None, f.beta, nodes, at=post.mean, sigma2_psu=0.3)
     P3, _g = sae.census_curves(src, None, f.beta, nodes, at=post.mean, sigma2_psu=0.3,

@@ -882,15 +882,27 @@ def _by_territory(tc: np.ndarray, v: np.ndarray, T: int) -> Any:
 _INDPTR = np.arange(1, dtype=np.int64)
 
 
-def _sum_rows(tc: np.ndarray, v: np.ndarray, X: np.ndarray, T: int) -> np.ndarray:
-    """Σ_i v_i x_i per territory (T x p). Rows grouped by territory (a census sorted by
-    territory, the usual case): one ``reduceat`` over X in whatever memory order it has;
-    otherwise a sparse product (needs X in C order)."""
+def _segments(tc: np.ndarray) -> np.ndarray | None:
+    """Start of each run of equal territory codes when the rows are grouped by territory
+    (codes non-decreasing: a census sorted by territory, the usual case), else None."""
+    if len(tc) == 0:
+        return None
     step = np.diff(tc)
-    if len(tc) and (len(step) == 0 or int(step.min()) >= 0):
-        starts = np.flatnonzero(step)
-        starts += 1
-        starts = np.concatenate([[0], starts])
+    if len(step) and int(step.min()) < 0:
+        return None
+    starts = np.flatnonzero(step)
+    starts += 1
+    return np.concatenate([[0], starts])
+
+
+def _sum_rows(tc: np.ndarray, v: np.ndarray, X: np.ndarray, T: int,
+              starts: np.ndarray | None = None) -> np.ndarray:
+    """Σ_i v_i x_i per territory (T x p). Rows grouped by territory (``starts`` from
+    :func:`_segments`): one ``reduceat`` over X in whatever memory order it has; otherwise a
+    sparse product (needs X in C order)."""
+    if starts is None:
+        starts = _segments(tc)
+    if starts is not None:
         out = np.zeros((T, X.shape[1]))
         out[tc[starts]] = np.add.reduceat(X * v[:, None], starts, axis=0)
         return out
@@ -997,16 +1009,19 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
             Xd = b.X if whole else b.X[:, sel]
             eta = Xd @ beta[1:] + beta[0]
         tc = b.territory_codes
-        Wt = _by_territory(tc, b.weights, T)
+        seg = _segments(tc)
         if taylor:
             p = expit(eta + at[tc])
             if buf.size < len(p) * (N + 1):  # one buffer for the powers, reused
                 buf = np.empty(len(p) * (N + 1))
-            Pw = buf[:len(p) * (N + 1)].reshape(len(p), N + 1)
-            Pw[:, 0] = p
+            Pw = buf[:len(p) * (N + 1)].reshape(N + 1, len(p))  # row j: c p^(j+1)
+            np.multiply(p, b.weights, out=Pw[0])
             for j in range(1, N + 1):
-                np.multiply(Pw[:, j - 1], p, out=Pw[:, j])
-            M += Wt @ Pw
+                np.multiply(Pw[j - 1], p, out=Pw[j])
+            if seg is not None:  # runs of one territory: contiguous sums along each row
+                M[tc[seg]] += np.add.reduceat(Pw, seg, axis=1).T
+            else:  # rows in any order: sparse sums (weights are already in Pw)
+                M += _by_territory(tc, np.ones(len(p)), T) @ np.ascontiguousarray(Pw.T)
             rows = far[tc]
             if rows.any():
                 tf = tc[rows]
@@ -1014,14 +1029,14 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
                     eta[rows, None] + nodes[tf])
             v = p * (1.0 - p)
         else:
-            S += Wt @ _prob(eta[:, None] + nodes[tc], sigma2_psu)
+            S += _by_territory(tc, b.weights, T) @ _prob(eta[:, None] + nodes[tc], sigma2_psu)
             v = _dprob(eta + at[tc], sigma2_psu)
         wv = b.weights * v
         if sel is None:
-            G += _sum_rows(tc, wv, Xd, T)
+            G += _sum_rows(tc, wv, Xd, T, seg)
         else:
             G[:, 0] += np.bincount(tc, weights=wv, minlength=T)
-            G[:, 1:] += _sum_rows(tc, wv, Xd, T)
+            G[:, 1:] += _sum_rows(tc, wv, Xd, T, seg)
     if taylor:
         D = M @ _logistic_derivatives(N)[:, 1:].T  # T x (N+1): Σ c Λ^{(n)}
         fact = np.cumprod(np.r_[1.0, np.arange(1, N + 1)])
