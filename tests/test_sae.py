@@ -388,3 +388,26 @@ def test_census_pass_with_and_without_derived_terms():
     src3 = resolve_census(census, ["x1", "x2", "x3"])
     P4, G4 = sae.census_curves(src3, None, b3, nodes, at=np.zeros(30), exact=True)
     assert np.allclose(P3, P4, rtol=0, atol=1e-9) and np.allclose(G3, G4, rtol=1e-12)
+
+
+def test_newton_that_stalls_falls_back_to_lbfgs_and_polishes(monkeypatch):
+    """A Newton run that does not converge (forced here with one iteration; seen on a Chile
+    replicate whose iterates stalled for 116 s) hands over to L-BFGS-B and a Newton polish:
+    the fit still reaches the root of the score equations, quickly."""
+    _c, survey, _t = simulate(34)
+    survey = _with_psus(survey, 2)
+    reference = sae.fit_mixed_logit(survey, COVS)
+    calls = []
+    original = sae.newton_theta
+
+    def spy(d, theta0, nodes, prior, max_iter, **kw):
+        calls.append(max_iter)
+        return original(d, theta0, nodes, prior, max_iter, **kw)
+
+    monkeypatch.setattr(sae, "NEWTON_MAX_ITER", 1)
+    monkeypatch.setattr(sae, "newton_theta", spy)
+    fit = sae.fit_mixed_logit(survey, COVS)
+    assert calls == [1, sae.NEWTON_POLISH_ITER]  # the stalled run, then the polish
+    assert fit.converged
+    assert np.allclose(fit.beta, reference.beta, rtol=1e-5, atol=1e-6)
+    assert abs(fit.sigma / reference.sigma - 1) < 1e-4

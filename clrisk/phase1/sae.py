@@ -102,6 +102,9 @@ TAYLOR_TOL = 2.0 * (TAYLOR_RADIUS / np.pi) ** (TAYLOR_ORDER + 1)  # remainder bo
 CV_THRESHOLD = 0.3  # maps outline territories whose CV exceeds this
 ROW_CHUNK = 8192  # survey rows per chunk of a pass over quadrature points (cache-sized)
 NEWTON_FULL_STEP = 1e-2  # Newton decrement below which full steps are taken (no line search)
+NEWTON_HALVINGS = 20  # step halvings before the line search gives up (then L-BFGS-B)
+NEWTON_MAX_ITER = 50  # Newton iterations before falling back to L-BFGS-B
+NEWTON_POLISH_ITER = 20  # Newton iterations from the L-BFGS-B end point
 BOUNDARY_PRIOR = 1.0  # weight of log σ added to the objective (Chung et al. 2013, Gamma(2))
 
 
@@ -580,8 +583,8 @@ def newton_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: boo
             nfev += 1
             continue
         step[p_:] = np.clip(step[p_:], -2.0, 2.0)
-        a = 1.0
-        for _ls in range(40):
+        a, accepted = 1.0, False
+        for _ls in range(NEWTON_HALVINGS):
             trial = theta + a * step
             trial[p_:] = np.clip(trial[p_:], lo_b, hi_b)
             st = dict(state)
@@ -591,8 +594,12 @@ def newton_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: boo
             # near the root of the score equations the quadrature's value is less exact
             # than its gradient (error ~1e-5 of a unit); there the full step is taken
             if ft <= f - 1e-4 * a * dec or dec < NEWTON_FULL_STEP:
+                accepted = True
                 break
             a /= 2.0
+        if not accepted:  # no descent along the Newton direction: the caller falls back
+            msg = "Newton line search found no decrease"
+            break
         theta, f, g, H, S, state = trial, ft, gt, Ht, St, st
     d["_mode"] = state.get("mode")  # posterior modes at θ̂: warm start of later passes
     return optimize.OptimizeResult(x=theta, fun=f, jac=g, hess=H, scores=S, nit=nit,
@@ -611,7 +618,16 @@ def optimize_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: b
     on a relative change of 1e-9 in the objective, which on the samples leaves σ̂_u up to
     ~1% from the root)."""
     if method == "newton":
-        return newton_theta(d, theta0, nodes, prior, max_iter, hessian=hessian)
+        res = newton_theta(d, theta0, nodes, prior, min(max_iter, NEWTON_MAX_ITER),
+                           hessian=hessian)
+        if res.success:
+            return res
+        # Newton can stall far from θ̂ (measured: a Chile replicate whose Newton iterates
+        # locked σ_u = σ_v and took 116 s without converging): L-BFGS-B from the same start,
+        # then a short Newton polish from its end point (quadratic convergence there).
+        first = optimize_theta(d, theta0, nodes, prior, max_iter, "lbfgs")
+        polish = newton_theta(d, first.x, nodes, prior, NEWTON_POLISH_ITER)
+        return polish if polish.success or polish.fun <= first.fun else first
     p_ = d["X"].shape[1]
     state: dict = {"penalty": BOUNDARY_PRIOR if prior else 0.0}
     nv = 2 if d["nested"] else 1
