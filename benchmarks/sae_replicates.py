@@ -13,7 +13,8 @@ official synthetic projection's figures use its coefficients-only band, unretouc
 validation chapter; ``tests/test_sae.py`` runs a reduced size.
 
 Usage: python benchmarks/sae_replicates.py [--replicates 50] [--countries chile guatemala]
-       [--out benchmarks/results/sae_replicates.json] [--mse analytic]
+       [--out benchmarks/results/sae_replicates.json] [--mse analytic|bootstrap]
+       [--bootstrap-B 200]
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def one_replicate(country: str, seed: int, mse: str = "analytic", draws: int = 200
+def one_replicate(country: str, seed: int, mse: str = "analytic", draws: int = 200,
+                  bootstrap_B: int = 200
                   ) -> list[dict]:
     """Both estimators' figures on one fresh synthetic population."""
     from clrisk.phase1.census_source import resolve_census
@@ -50,7 +52,8 @@ def one_replicate(country: str, seed: int, mse: str = "analytic", draws: int = 2
                                strata="stratum", psu="psu")
         src = resolve_census(sc.census, covs)
         scores = score_territories(model, src)
-        est = territory_estimates(scores, model, src, sc.survey, options={"mse": mse},
+        est = territory_estimates(scores, model, src, sc.survey,
+                                  options={"mse": mse, "bootstrap_B": bootstrap_B},
                                   draws=draws, seed=seed)
     t = est.table
     if est.sae is not None:
@@ -160,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--replicates", type=int, default=50)
     ap.add_argument("--countries", nargs="+", default=["chile", "guatemala"])
     ap.add_argument("--mse", default="analytic", choices=["analytic", "bootstrap"])
+    ap.add_argument("--bootstrap-B", type=int, default=200,
+                    help="bootstrap replicates per territory MSE (with --mse bootstrap)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" /
                                           "sae_replicates.json"))
     args = ap.parse_args(argv)
@@ -167,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     for c in args.countries:
         for r in range(args.replicates):
-            rows += one_replicate(c, 10_000 + r, args.mse)
+            rows += one_replicate(c, 10_000 + r, args.mse, bootstrap_B=args.bootstrap_B)
             print(f"{c} replicate {r + 1}/{args.replicates} ({time.time() - t0:.0f} s)",
                   file=sys.stderr, flush=True)
     df = pd.DataFrame(rows)
@@ -176,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"mse": args.mse, "replicates": args.replicates,
+                               "bootstrap_B": args.bootstrap_B if args.mse == "bootstrap" else None,
                                "summary": summary.to_dict(orient="records"),
                                "rows": df.to_dict(orient="records")}, indent=1) + "\n")
     return 0
