@@ -346,3 +346,18 @@ def replicate_study(path: str | Path | None = None) -> pd.DataFrame | None:
     summary.attrs["replicates"] = doc.get("replicates")
     summary.attrs["mse"] = doc.get("mse")
     return summary
+
+
+def country_display_name(key: str, lang: str) -> str:
+    """A sample country's name in ``lang`` ("chile" -> "Chili" in French) from its profile,
+    or the key itself when the sample is not installed — the replicate table stores keys."""
+    from clrisk.data.country import data_root
+    from clrisk.errors import DataError
+    from clrisk.profile import load_profile
+
+    path = data_root() / key / "profile.yaml"
+    try:
+        return load_profile(path).name(lang)
+    except (DataError, OSError):  # a missing or unreadable sample keeps its key (a label)
+        return key
+
