@@ -345,6 +345,14 @@ def replicate_study(path: str | Path | None = None) -> pd.DataFrame | None:
         return None
     summary.attrs["replicates"] = doc.get("replicates")
     summary.attrs["mse"] = doc.get("mse")
+    # the bootstrap-MSE run (fewer replicates: each refits the model B times), as extra rows
+    boot = p.with_name(p.stem + "_bootstrap.json")
+    if path is None and boot.is_file():
+        extra = pd.DataFrame(json.loads(boot.read_text(encoding="utf-8")).get("summary") or [])
+        extra = extra[extra["estimator"] == "sae"].assign(estimator="sae_bootstrap")
+        summary = pd.concat([summary, extra], ignore_index=True)
+        summary.attrs["replicates"] = doc.get("replicates")
+        summary.attrs["mse"] = doc.get("mse")
     return summary
 
 
