@@ -626,7 +626,7 @@ def optimize_theta(d: dict, theta0: np.ndarray, nodes: int = FIT_NODES, prior: b
         # locked σ_u = σ_v and took 116 s without converging): L-BFGS-B from the same start,
         # then a short Newton polish from its end point (quadratic convergence there).
         first = optimize_theta(d, theta0, nodes, prior, max_iter, "lbfgs")
-        polish = newton_theta(d, first.x, nodes, prior, NEWTON_POLISH_ITER)
+        polish = newton_theta(d, first.x, nodes, prior, min(NEWTON_POLISH_ITER, max_iter))
         return polish if polish.success or polish.fun <= first.fun else first
     p_ = d["X"].shape[1]
     state: dict = {"penalty": BOUNDARY_PRIOR if prior else 0.0}
