@@ -36,7 +36,7 @@ INDICATORS: dict[str, Indicator] = {
     for i in (
         Indicator("school_dropout", "education", 1, {
             "en": "School dropout rate (%)", "es": "Tasa de abandono escolar (%)",
-            "fr": "Taux d'abandon scolaire (%)"}),
+            "fr": "Taux d’abandon scolaire (%)"}),
         Indicator("overage", "education", 1, {
             "en": "Over-age enrolment (%)", "es": "Extraedad escolar (%)",
             "fr": "Retard scolaire (%)"}),
@@ -69,7 +69,7 @@ INDICATORS: dict[str, Indicator] = {
             "fr": "Population âgée de 5 à 17 ans (%)"}),
         Indicator("health_insurance_coverage", "health", -1, {
             "en": "Health insurance coverage (%)", "es": "Cobertura de seguro de salud (%)",
-            "fr": "Couverture d'assurance maladie (%)"}),
+            "fr": "Couverture d’assurance maladie (%)"}),
         Indicator("adolescent_pregnancy", "health", 1, {
             "en": "Adolescent birth rate (per 1,000 women aged 15-19)",
             "es": "Tasa de fecundidad adolescente (por 1.000 mujeres de 15 a 19 años)",

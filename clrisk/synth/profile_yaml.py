@@ -34,12 +34,12 @@ COVARIATE_LABELS: dict[str, dict[str, str]] = {
                 "fr": "Ménage pauvre (besoins de base insatisfaits)"},
     "social_programme": {"en": "Household receives a social programme",
                          "es": "Hogar recibe un programa social",
-                         "fr": "Ménage bénéficiaire d'un programme social"},
+                         "fr": "Ménage bénéficiaire d’un programme social"},
     "adult_unemployed": {"en": "Unemployed adult in the household",
                          "es": "Persona adulta desempleada en el hogar",
                          "fr": "Adulte au chômage dans le ménage"},
     "school_attendance": {"en": "Attends school", "es": "Asiste a la escuela",
-                          "fr": "Fréquente l'école"},
+                          "fr": "Fréquente l’école"},
     "health_insurance": {"en": "Household has health insurance",
                          "es": "Hogar con seguro de salud",
                          "fr": "Ménage couvert par une assurance maladie"},
@@ -59,8 +59,8 @@ def definition(country: CountryParams) -> dict[str, str]:
                f"al empleo ({a} años), en trabajo peligroso o más horas de las permitidas por la "
                f"ley para su edad (muestra sintética)."),
         "fr": (f"Enfants de 5 à 17 ans qui, pendant la semaine de référence, ont exercé une "
-               f"activité économique en dessous de l'âge minimum d'admission à l'emploi "
-               f"({a} ans), un travail dangereux ou plus d'heures que la loi ne le permet pour "
+               f"activité économique en dessous de l’âge minimum d’admission à l’emploi "
+               f"({a} ans), un travail dangereux ou plus d’heures que la loi ne le permet pour "
                f"leur âge (échantillon synthétique)."),
     }
 
