@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from test_content_pages import built as built_page
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("CLRISK_SITE_DIR") or ROOT / "_build" / "html")
@@ -163,13 +164,7 @@ def first_sentence(term: str) -> str:
 # --- built pages ------------------------------------------------------------------------------
 def built(lang: str) -> Path:
     """The built glossary page; skip locally / fail in CI when the site is missing."""
-    path = SITE / lang / "book" / "glossary.html"
-    if not path.is_file():
-        message = f"{path} is not built (run `make site` first)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return built_page(lang, "book/glossary.html")
 
 
 def page_entries(lang: str):  # noqa: ANN201 — (soup main element, {id: (name, definition)})

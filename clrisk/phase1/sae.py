@@ -247,6 +247,15 @@ def _centre(eta: np.ndarray, d: dict, su2: float, sv2: float, state: dict | None
     return mode, 1.0 / np.sqrt(prec), kappa
 
 
+def _psu_nodes(sv: float, K: int, nested: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Hermite nodes and log weights of the PSU effect v ~ N(0, sv²); one node at 0
+    with weight 1 when the model has no PSU level."""
+    if not nested:
+        return np.zeros(1), np.zeros(1)
+    xk, wk = np.polynomial.hermite.hermgauss(K)
+    return np.sqrt(2.0) * sv * xk, np.log(wk / np.sqrt(np.pi))
+
+
 def _nested(theta: np.ndarray, d: dict, G: int, K: int, state: dict, scores: bool = False,
             gradient: bool = True) -> tuple[float, np.ndarray | None] | np.ndarray:
     """Minus the marginal pseudo-log-likelihood of the nested model (territory effect u_t,
@@ -266,11 +275,7 @@ def _nested(theta: np.ndarray, d: dict, G: int, K: int, state: dict, scores: boo
     centre, scale, _k = _centre(eta, d, su2, sv * sv, state)
     Z = np.linspace(-6.0, 6.0, G)
     U = centre[:, None] + scale[:, None] * Z[None, :]  # m x G
-    if nested:
-        xk, wk = np.polynomial.hermite.hermgauss(K)
-        vk, lwk = np.sqrt(2.0) * sv * xk, np.log(wk / np.sqrt(np.pi))
-    else:
-        vk, lwk = np.zeros(1), np.zeros(1)
+    vk, lwk = _psu_nodes(sv, K, nested)
     Kn = len(vk)
     sign = 2.0 * y - 1.0
     # one (rows x points) array in PSU order, summed per PSU by reduceat; log Λ(±η) as the
@@ -430,11 +435,7 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
     centre, scale, _k = _centre(eta, d, su2, sv * sv, state)
     G = len(Z)
     U = centre[:, None] + scale[:, None] * Z[None, :]  # m x G
-    if nested:
-        xk, wk = np.polynomial.hermite.hermgauss(K)
-        vk, lwk = np.sqrt(2.0) * sv * xk, np.log(wk / np.sqrt(np.pi))
-    else:
-        vk, lwk = np.zeros(1), np.zeros(1)
+    vk, lwk = _psu_nodes(sv, K, nested)
     Kn = len(vk)
     GK = G * Kn
     perm, starts = _psu_segments(d)
