@@ -45,12 +45,15 @@ def one_replicate(country: str, seed: int, mse: str = "analytic", draws: int = 2
     from clrisk.synth.build import simulate_country
 
     sc = simulate_country(country, seed=seed)
-    covs = [c for c in sc.census.columns if c != "territory_id"]
+    # a census SAMPLE (Brazil, Colombia, Mexico, Peru) carries a household weight column:
+    # the census weight, not a covariate
+    cen_weight = "weight" if "weight" in sc.census.columns else None
+    covs = [c for c in sc.census.columns if c not in ("territory_id", "weight")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = fit_risk_model(sc.survey, covs, outcome="child_labour", weight="weight",
                                strata="stratum", psu="psu")
-        src = resolve_census(sc.census, covs)
+        src = resolve_census(sc.census, covs, weight=cen_weight)
         scores = score_territories(model, src)
         est = territory_estimates(scores, model, src, sc.survey,
                                   options={"mse": mse, "bootstrap_B": bootstrap_B},

@@ -55,7 +55,7 @@ std() standardisation to mean 0 and sd 1; every constant below is in the code):
    Mexico and Peru, a weighted census sample of ``census_households`` households per territory
    (``weight`` = households / sampled).
 8. **Survey** (:mod:`clrisk.synth.design`), a two-stage sample of the same population:
-   strata h = region × area; PSUs = segments of ≈ 40 consecutive households within a
+   strata h = region × area; PSUs = segments of ≈ 12 consecutive households within a
    territory × area; stage 1 draws segments by systematic PPS on a stale size measure with
    rural oversampling; stage 2 draws min(10, M_i) households by simple random sampling; all
    their children are interviewed; the sampling fraction targets ``survey_children``.
