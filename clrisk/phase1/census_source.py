@@ -70,6 +70,10 @@ class CensusSource:
     raw: Any = None
     weight: str | None = None
     batch_size: int = DEFAULT_BATCH_SIZE
+    # census rows (sampled children) per territory, aligned with ``territory_ids``: kept for a
+    # weighted census (a census SAMPLE), whose territory rates carry the sample's own error
+    # (clrisk.phase1.census_error); None for a full count or a pattern table given as such
+    rows: np.ndarray | None = None
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
@@ -130,22 +134,25 @@ def design_matrix(model: Any, X: np.ndarray) -> np.ndarray:
 
 
 def _territory_totals(census: Any, weight: str | None, batch_size: int
-                      ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Sorted territory ids, children per territory and rows, reading only the territory
-    (and weight) columns."""
+                      ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """Sorted territory ids, children per territory, rows, and rows per territory, reading
+    only the territory (and weight) columns."""
     index: dict[str, int] = {}
     N = np.zeros(0)
+    R = np.zeros(0)
     n_rows = 0
     for _off, codes, values, _cols, w in iter_census_columns(census, [], weight=weight,
                                                              batch_size=batch_size):
         tmap = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.intp,
                            count=len(values))
         N = np.pad(N, (0, len(index) - len(N)))
+        R = np.pad(R, (0, len(index) - len(R)))
         N += np.bincount(tmap[codes], weights=w, minlength=len(index))
+        R += np.bincount(tmap[codes], minlength=len(index))
         n_rows += len(codes)
     tids = np.array(list(index), dtype=object).astype(str)
     order = np.argsort(tids, kind="stable")
-    return tids[order].astype(object), N[order], n_rows
+    return tids[order].astype(object), N[order], n_rows, R[order]
 
 
 def resolve_census(census: CensusSource | PatternTable | pd.DataFrame | str | Path,
@@ -186,10 +193,18 @@ def resolve_census(census: CensusSource | PatternTable | pd.DataFrame | str | Pa
             except TooManyPatterns:
                 table = None
     if table is not None:
+        rows = None
+        if table.weighted and weight is not None and not isinstance(census, PatternTable):
+            # the collapsed counts are sums of weights: count the sampled rows per territory
+            # (one more read of the territory column, census samples only)
+            tids_r, _N, _n, R = _territory_totals(census, None, batch_size)
+            rows = pd.Series(R, index=tids_r.astype(str)).reindex(
+                table.territory_ids.astype(str)).fillna(0.0).to_numpy()
         return CensusSource(covs, table.territory_ids, table.children, name, table.weighted,
                             table.n_rows, table=table, raw=census, weight=weight,
-                            batch_size=batch_size)
-    tids, N, n_rows = _territory_totals(census, weight, batch_size)
+                            batch_size=batch_size, rows=rows)
+    tids, N, n_rows, R = _territory_totals(census, weight, batch_size)
     check_children(tids, N, name)
     return CensusSource(covs, tids, N, name, weight is not None, n_rows, raw=census,
-                        weight=weight, batch_size=batch_size)
+                        weight=weight, batch_size=batch_size,
+                        rows=R if weight is not None else None)

@@ -1009,8 +1009,8 @@ def _prefetch(blocks: Iterator[Any], depth: int = 2) -> Iterator[Any]:
 
 
 def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.ndarray,
-                  at: np.ndarray | None = None, sigma2_psu: float = 0.0, exact: bool = False
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  at: np.ndarray | None = None, sigma2_psu: float = 0.0, exact: bool = False,
+                  spread: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One pass over the census blocks: P_tk = Σ_i c_i F(x_i'β + v_tk) / N_t for the K nodes
     of each territory (T x K; F integrates the PSU effect, F = Λ without one), and the
     gradient G_t = Σ_i c_i F'(x_i'β + a_t) x_i / N_t at offsets ``at`` (T x p; default the
@@ -1021,7 +1021,12 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
     polynomials in p = Λ(x_i'β + a_t), so the pass sums the powers p^1..p^{N+1} per
     territory (N = ``TAYLOR_ORDER``). Λ's poles at ±iπ bound the remainder by
     2 (|δ|/π)^{N+1}: territories with max_k |δ_tk| > ``TAYLOR_RADIUS`` (the bound then
-    exceeds ``TAYLOR_TOL``) are computed exactly (K expit per row) in the same pass."""
+    exceeds ``TAYLOR_TOL``) are computed exactly (K expit per row) in the same pass.
+
+    ``spread`` (optional, T x 2, filled in place): the census mean of F(x_i'β + a_t) and of
+    its square per territory — the spread of the children's probabilities, from which
+    :mod:`clrisk.phase1.census_error` gets a census sample's own error (free on the Taylor
+    path, where they are the first two power sums; one more F per row otherwise)."""
     T, K = nodes.shape
     at = nodes[:, K // 2] if at is None else np.asarray(at, dtype=np.float64)
     S = np.zeros((T, K))
@@ -1065,6 +1070,10 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         else:
             S += _by_territory(tc, b.weights, T) @ _prob(eta[:, None] + nodes[tc], sigma2_psu)
             v = _dprob(eta + at[tc], sigma2_psu)
+            if spread is not None:
+                f = _prob(eta + at[tc], sigma2_psu)
+                spread[:, 0] += np.bincount(tc, weights=b.weights * f, minlength=T)
+                spread[:, 1] += np.bincount(tc, weights=b.weights * f * f, minlength=T)
         wv = b.weights * v
         if sel is None:
             G += _sum_rows(tc, wv, Xd, T, seg)
@@ -1077,7 +1086,11 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         powers = delta[:, :, None] ** np.arange(N + 1)[None, None, :]  # T x K x (N+1)
         St = np.einsum("tn,tkn->tk", D / fact[None, :], powers)
         S = np.where(far[:, None], S, St)
+        if spread is not None:
+            spread[:, :2] += M[:, :2]
     N_ = src.children
+    if spread is not None:
+        spread /= N_[:, None]
     return S / N_[:, None], G / N_[:, None]
 
 
@@ -1100,6 +1113,7 @@ class SmallAreaResult:
     g1: np.ndarray | None = None
     g2: np.ndarray | None = None
     g3: np.ndarray | None = None
+    g4: np.ndarray | None = None  # a census sample's own error (clrisk.phase1.census_error)
 
     @property
     def cv(self) -> np.ndarray:
@@ -1124,12 +1138,16 @@ def logit_interval(p: np.ndarray, rmse: np.ndarray, z: float = Z95
 
 
 def small_area_estimates(fit: MixedLogitFit, src: CensusSource, *, mse: str = "analytic",
-                         bootstrap_B: int = 200, seed: int = 12345, K: int = PREDICT_NODES
-                         ) -> SmallAreaResult:
+                         bootstrap_B: int = 200, seed: int = 12345, K: int = PREDICT_NODES,
+                         census_deff: float = 1.0) -> SmallAreaResult:
     """EBP, RMSE and logit-scale 95% intervals for every census territory (one BLAS
-    thread, see :func:`fit_mixed_logit`)."""
+    thread, see :func:`fit_mixed_logit`).
+
+    ``census_deff``: the household design effect of a census sample
+    (:func:`~clrisk.phase1.census_error.household_design_effect`); the census sample's own
+    error (g4) enters the MSE whenever ``src`` is a weighted census with row counts."""
     with threadpool_limits(limits=1, user_api="blas"):
-        return _small_area_estimates(fit, src, mse, bootstrap_B, seed, K)
+        return _small_area_estimates(fit, src, mse, bootstrap_B, seed, K, census_deff)
 
 
 def _posteriors_ahead(fit: MixedLogitFit, territory_ids: np.ndarray, K: int,
@@ -1166,15 +1184,16 @@ def _posteriors_ahead(fit: MixedLogitFit, territory_ids: np.ndarray, K: int,
 
 
 def _small_area_estimates(fit: MixedLogitFit, src: CensusSource, mse: str, bootstrap_B: int,
-                          seed: int, K: int) -> SmallAreaResult:
+                          seed: int, K: int, census_deff: float = 1.0) -> SmallAreaResult:
     post = posterior(fit, src.territory_ids, K)
     p_ = len(fit.beta)  # curvature in log σ_u: the Newton fit's Louis Hessian (no passes)
     curv = None if fit.hessian is None or not fit.hessian[p_, p_] > 0 else float(
         fit.hessian[p_, p_])
     ahead = _posteriors_ahead(fit, src.territory_ids, K, curv)
+    spread = np.zeros((len(src.territory_ids), 2)) if src.rows is not None else None
     try:
         P, G = census_curves(src, fit.model, fit.beta, post.nodes, at=post.mean,
-                             sigma2_psu=fit.sigma2_psu)
+                             sigma2_psu=fit.sigma2_psu, spread=spread)
     finally:
         if ahead is not None:
             ahead.join()
@@ -1189,17 +1208,23 @@ def _small_area_estimates(fit: MixedLogitFit, src: CensusSource, mse: str, boots
     mix = sigma_mixture_mse(fit, src.territory_ids, post, P, est, K, curvature=curv)
     fit.data.pop("_post_memo", None)
     g3 = np.zeros_like(g1) if mix is None else np.clip(mix - g1, 0.0, None)
+    # g4: a census sample's own error (zero for a full count), in both MSEs: the bootstrap's
+    # truth is the census curve, so it does not contain it either
+    from clrisk.phase1.census_error import census_sampling_mse
+
+    g4 = (census_sampling_mse(src, spread, census_deff) if spread is not None
+          else np.zeros_like(g1))
     if mse == "analytic":
-        rmse = np.sqrt(g1 + g2 + g3)
+        rmse = np.sqrt(g1 + g2 + g3 + g4)
     elif mse == "bootstrap":
         from clrisk.phase1.sae_mse import bootstrap_mse
 
-        rmse = np.sqrt(bootstrap_mse(fit, src, B=bootstrap_B, seed=seed, K=K))
+        rmse = np.sqrt(bootstrap_mse(fit, src, B=bootstrap_B, seed=seed, K=K) + g4)
     else:
         raise ValueError(_("unknown MSE method {m}; choose analytic or bootstrap").format(m=mse))
     lo, hi = logit_interval(est, rmse)
     return SmallAreaResult(src.territory_ids, src.children, est, rmse, lo, hi,
-                           post.n_surveyed, post, P, G, fit, mse, g1, g2, g3)
+                           post.n_surveyed, post, P, G, fit, mse, g1, g2, g3, g4)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1237,7 +1262,8 @@ def predictive_draws(result: SmallAreaResult, draws: int = 200, seed: int = 1234
                      ) -> PredictiveDraws:
     """Draws of (β, u_t) from their predictive distribution: β ~ N(β̂, V_β); for a sampled
     territory u_t ~ N(μ_t + dμ_t/dβ'(β − β̂), τ_t²) (its posterior, moving with β), for an
-    unsampled one u_t ~ N(0, σ̂²); rate_t = P_t(u_t) + G_t'(β − β̂)."""
+    unsampled one u_t ~ N(0, σ̂²); rate_t = P_t(u_t) + G_t'(β − β̂), plus N(0, g4_t) for a
+    census sample's own error (:mod:`clrisk.phase1.census_error`)."""
     from clrisk.phase1.classify import draw_coefficients
 
     fit, post = result.fit, result.posterior
@@ -1246,6 +1272,9 @@ def predictive_draws(result: SmallAreaResult, draws: int = 200, seed: int = 1234
     z = np.random.default_rng([seed, 1]).standard_normal((draws, len(post.mean)))
     u = post.mean[None, :] + dB @ post.dmean_dbeta.T + post.sd[None, :] * z
     rates = _interp_logit(result.curves, post.nodes, u) + dB @ result.gradient.T
+    if result.g4 is not None and np.any(result.g4 > 0):  # a census sample's own error
+        e = np.random.default_rng([seed, 2]).standard_normal((draws, len(post.mean)))
+        rates = rates + np.sqrt(result.g4)[None, :] * e
     return PredictiveDraws(Bd, u, np.clip(rates, 0.0, 1.0), result.territory_ids, "sae",
                            post.mean.copy())
 

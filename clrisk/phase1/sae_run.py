@@ -25,6 +25,7 @@ from scipy.special import expit, logit
 
 from clrisk.errors import DataError
 from clrisk.i18n import _
+from clrisk.phase1.census_error import household_design_effect
 from clrisk.phase1.census_source import CensusSource
 from clrisk.phase1.classify import assign_levels, class_bounds, level_labels
 from clrisk.phase1.sae import (
@@ -91,8 +92,10 @@ def territory_estimates(scores: pd.DataFrame, model: Any, src: CensusSource,
             for w in caught:
                 notes.append(str(w.message))
                 warnings.warn(w.message, SAEWarning, stacklevel=2)
+            deff = (household_design_effect(survey, list(model.covariates), fit.beta,
+                                            fit.model) if src.rows is not None else 1.0)
             res = small_area_estimates(fit, src, mse=opt["mse"], bootstrap_B=opt["bootstrap_B"],
-                                       seed=seed)
+                                       seed=seed, census_deff=deff)
         except DataError as exc:
             if opt["estimator"] == "sae":
                 raise
