@@ -411,3 +411,28 @@ def test_newton_that_stalls_falls_back_to_lbfgs_and_polishes(monkeypatch):
     assert fit.converged
     assert np.allclose(fit.beta, reference.beta, rtol=1e-5, atol=1e-6)
     assert abs(fit.sigma / reference.sigma - 1) < 1e-4
+
+
+def test_replicate_study_reader_appends_bootstrap_and_other_countries(tmp_path, monkeypatch):
+    """The validation chapter's table: the main study, its bootstrap-MSE rows and the other
+    survey countries (reduced size) — each file's rows once, never a main-study country twice."""
+    import json
+
+    from clrisk.phase1 import diagnostics
+
+    def row(country, estimator, reps):
+        return {"country": country, "estimator": estimator, "replicates": reps, "coverage": 0.9}
+
+    main = tmp_path / "sae_replicates.json"
+    main.write_text(json.dumps({"replicates": 50, "mse": "analytic", "summary": [
+        row("chile", "sae", 50), row("chile", "synthetic", 50)]}))
+    (tmp_path / "sae_replicates_bootstrap.json").write_text(json.dumps({"summary": [
+        row("chile", "sae", 10), row("chile", "synthetic", 10)]}))
+    (tmp_path / "sae_replicates_countries.json").write_text(json.dumps({"summary": [
+        row("peru", "sae", 10), row("peru", "oracle", 10), row("chile", "sae", 10)]}))
+    monkeypatch.setattr(diagnostics, "REPLICATES_FILE", main)
+    s = diagnostics.replicate_study()
+    got = list(zip(s["country"], s["estimator"], s["replicates"], strict=True))
+    assert got == [("chile", "sae", 50), ("chile", "synthetic", 50),
+                   ("chile", "sae_bootstrap", 10), ("peru", "sae", 10), ("peru", "oracle", 10)]
+    assert s.attrs["replicates"] == 50 and s.attrs["mse"] == "analytic"

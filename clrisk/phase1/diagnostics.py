@@ -345,14 +345,20 @@ def replicate_study(path: str | Path | None = None) -> pd.DataFrame | None:
         return None
     summary.attrs["replicates"] = doc.get("replicates")
     summary.attrs["mse"] = doc.get("mse")
+    attrs = dict(summary.attrs)
     # the bootstrap-MSE run (fewer replicates: each refits the model B times), as extra rows
     boot = p.with_name(p.stem + "_bootstrap.json")
     if path is None and boot.is_file():
         extra = pd.DataFrame(json.loads(boot.read_text(encoding="utf-8")).get("summary") or [])
         extra = extra[extra["estimator"] == "sae"].assign(estimator="sae_bootstrap")
         summary = pd.concat([summary, extra], ignore_index=True)
-        summary.attrs["replicates"] = doc.get("replicates")
-        summary.attrs["mse"] = doc.get("mse")
+    # the other survey countries at a reduced number of populations, every estimator
+    more = p.with_name(p.stem + "_countries.json")
+    if path is None and more.is_file():
+        extra = pd.DataFrame(json.loads(more.read_text(encoding="utf-8")).get("summary") or [])
+        summary = pd.concat([summary, extra[~extra["country"].isin(summary["country"])]],
+                            ignore_index=True)
+    summary.attrs.update(attrs)
     return summary
 
 
