@@ -96,6 +96,11 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
                                    strata=STRATUM, psu=PSU, fpc=profile.design.get("fpc"))
             attach_terms(model, profile)
         result.model = model
+        # the small-area model is fitted on the survey while the census is read (a second
+        # core; the same fit, bit for bit)
+        from clrisk.phase1.sae_run import start_small_area_fit
+
+        pending = start_small_area_fit(data.survey, model, profile.small_area)
         weight = census_weight(census)
         n_rows = len(census) if isinstance(census, pd.DataFrame) else None
         if n_rows is None:
@@ -118,7 +123,8 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
             est = territory_estimates(scores, model, src, data.survey,
                                       options=profile.small_area, method=method, k=k,
                                       cutoffs=cutoffs, draws=draws, seed=seed,
-                                      regions=names[[TERRITORY_ID, REGION_ID]])
+                                      regions=names[[TERRITORY_ID, REGION_ID]],
+                                      pending=pending)
         result.estimates = est
         classified = est.table
         result.territories = names.merge(classified, on=TERRITORY_ID, how="right")

@@ -436,3 +436,41 @@ def test_replicate_study_reader_appends_bootstrap_and_other_countries(tmp_path, 
     assert got == [("chile", "sae", 50), ("chile", "synthetic", 50),
                    ("chile", "sae_bootstrap", 10), ("peru", "sae", 10), ("peru", "oracle", 10)]
     assert s.attrs["replicates"] == 50 and s.attrs["mse"] == "analytic"
+
+
+def test_background_fit_is_the_same_fit_and_reports_instead_of_warning():
+    """start_small_area_fit (the fit overlapped with the census read): the same numbers, bit
+    for bit, and its messages come back as a list, re-issued once by territory_estimates."""
+    from types import SimpleNamespace
+
+    from clrisk.phase1.sae_run import start_small_area_fit, territory_estimates
+    from clrisk.phase1.scoring import score_territories
+
+    census, survey, _t = simulate(5)
+    model = SimpleNamespace(covariates=COVS)
+    direct = sae.fit_mixed_logit(survey, COVS, model=model)
+    fit, messages = start_small_area_fit(survey, model).result()
+    assert messages == []
+    assert np.array_equal(fit.beta, direct.beta) and fit.sigma2 == direct.sigma2
+    assert np.array_equal(fit.cov_beta, direct.cov_beta)
+
+    report: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        f = sae.fit_mixed_logit(survey, COVS, max_iter=1, report=report)
+    assert not f.converged and any("did not converge" in m for m in report)
+    assert not any(issubclass(w.category, sae.SAEWarning) for w in caught)
+
+    from clrisk.phase1.model import fit_risk_model
+
+    design = survey.assign(st="s", cl=survey["territory_id"])  # design columns, not "psu"
+    m = fit_risk_model(design, COVS, outcome="child_labour", weight="weight", strata="st",
+                       psu="cl")
+    src = resolve_census(census, COVS)
+    scores = score_territories(m, src)
+    pending = start_small_area_fit(survey, m)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        a = territory_estimates(scores, m, src, survey, pending=pending, draws=50, seed=3)
+        b = territory_estimates(scores, m, src, survey, draws=50, seed=3)
+    pd.testing.assert_frame_equal(a.table, b.table)

@@ -643,7 +643,8 @@ def fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], *,
                     territory: str = TERRITORY_ID, psu: str | None = "psu",
                     scaling: str = "size", model: Any = None, nodes: int = FIT_NODES,
                     start: np.ndarray | None = None, max_iter: int = 200, prior: bool = True,
-                    method: str = "newton") -> MixedLogitFit:
+                    method: str = "newton", report: list[str] | None = None
+                    ) -> MixedLogitFit:
     """Fit the unit-level logit mixed model by marginal pseudo-likelihood.
 
     ``psu``: the survey's PSU column; when present the model has a PSU effect v_c ~ N(0, σ_v²)
@@ -654,20 +655,22 @@ def fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], *,
     Raises a translated :class:`~clrisk.errors.DataError` when the territory variance cannot
     be estimated (no territory with two surveyed children). A variance estimate on the
     boundary (σ̂_u < 1e-3) or a fit that does not converge is kept and flagged with a
-    :class:`SAEWarning` (the pipeline then falls back to the synthetic projection).
+    :class:`SAEWarning` (the pipeline then falls back to the synthetic projection); with
+    ``report`` (a list) the messages are appended to it instead, for a caller that fits in a
+    background thread (warning filters are process-wide: a thread must not touch them).
 
     One BLAS thread (as :func:`~clrisk.phase1.model.fit_risk_model`): every product is
     n x p by p or p x p with p ≈ 12, where OpenBLAS threads only add synchronisation — and
     their spinning slows the other work of a shared machine."""
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit_mixed_logit(survey, covariates, outcome, weight, territory, psu, scaling,
-                                model, nodes, start, max_iter, prior, method)
+                                model, nodes, start, max_iter, prior, method, report)
 
 
 def _fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], outcome: str,
                      weight: str, territory: str, psu: str | None, scaling: str, model: Any,
                      nodes: int, start: np.ndarray | None, max_iter: int, prior: bool,
-                     method: str) -> MixedLogitFit:
+                     method: str, report: list[str] | None = None) -> MixedLogitFit:
     covariates = list(covariates)
     d = _survey_arrays(survey, covariates, outcome, weight, territory, model, psu)
     if not np.any(d["n_t"] > 1):
@@ -692,17 +695,22 @@ def _fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], outcome: s
     sigma2 = float(np.exp(2.0 * theta[p_]))
     sigma2_psu = float(np.exp(2.0 * theta[p_ + 1])) if d["nested"] else 0.0
     converged = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-3
+    def say(msg: str) -> None:
+        if report is not None:
+            report.append(msg)
+        else:
+            warnings.warn(msg, SAEWarning, stacklevel=3)
+
     if not converged:
-        warnings.warn(_("the small-area model did not converge ({msg}); its estimates are "
-                        "reported but should be checked").format(msg=res.message),
-                      SAEWarning, stacklevel=2)
+        say(_("the small-area model did not converge ({msg}); its estimates are "
+              "reported but should be checked").format(msg=res.message))
     boundary = np.sqrt(sigma2) < SIGMA_FLOOR
     if boundary:
         sigma2 = 0.0
-        warnings.warn(_("the estimated variance between territories is 0 (σ̂_u² on the "
-                        "boundary): the survey shows no territory deviation beyond the "
-                        "covariates; the small-area estimate equals the model's synthetic "
-                        "projection"), SAEWarning, stacklevel=2)
+        say(_("the estimated variance between territories is 0 (σ̂_u² on the "
+              "boundary): the survey shows no territory deviation beyond the "
+              "covariates; the small-area estimate equals the model's synthetic "
+              "projection"))
     names = ["const", *covariates] if p_ == len(covariates) + 1 else [
         f"x{j}" for j in range(p_)]
     fit = MixedLogitFit(theta[:p_].copy(), np.zeros((p_, p_)), sigma2, names, covariates,
