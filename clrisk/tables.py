@@ -138,23 +138,26 @@ def display_table(df: pd.DataFrame, columns: Mapping[str, str] | list[str],
     return out.reset_index(drop=True)
 
 
-def to_html(df: pd.DataFrame) -> str:
-    """Plain HTML table without the index (renders the same in Jupyter and on the site)."""
+def to_html(df: pd.DataFrame, compact: bool = False) -> str:
+    """Plain HTML table without the index (renders the same in Jupyter and on the site);
+    ``compact``: smaller type and padding (book/_static/clrisk.css), for a table of many
+    columns that would otherwise need sideways scrolling at a laptop's width."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
     rows = []
     for rec in df.itertuples(index=False):
         cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in rec)
         rows.append(f"<tr>{cells}</tr>")
-    return (f'<table class="clrisk-table"><thead><tr>{head}</tr></thead>'
+    cls = "clrisk-table clrisk-compact" if compact else "clrisk-table"
+    return (f'<table class="{cls}"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>")
 
 
-def show(df: pd.DataFrame) -> None:
+def show(df: pd.DataFrame, compact: bool = False) -> None:
     """Display a display table as HTML in the notebook (works inside ``if`` blocks, where a
     bare expression would not be shown). IPython is imported here: the CLI never needs it."""
     from IPython.display import HTML, display
 
-    display(HTML(to_html(df)))
+    display(HTML(to_html(df, compact)))
 
 
 def level_names(k: int, lang: str | None = None) -> list[str]:

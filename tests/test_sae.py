@@ -277,6 +277,9 @@ def test_pipeline_falls_back_to_synthetic_when_sae_cannot_be_fitted():
     assert est.estimator == "synthetic" and set(t["estimator"]) == {"synthetic"}
     assert np.allclose(t["mean_probability"], t["synthetic_mean_probability"])
     assert t["rmse"].isna().all()  # unknown without the territory variance: not invented
+    # nor an interval: the coefficients-only band stays in its own columns, never in ci_*
+    assert t["ci_low"].isna().all() and t["ci_high"].isna().all()
+    assert t["synthetic_low_coef_only"].notna().all()
 
 
 def _with_psus(survey: pd.DataFrame, seed: int) -> pd.DataFrame:

@@ -164,8 +164,10 @@ def territory_estimates(scores: pd.DataFrame, model: Any, src: CensusSource,
             lo = expit(logit(np.clip(pbar, 1e-12, 1 - 1e-12)) - 1.959963984540054 * se_l)
             hi = expit(logit(np.clip(pbar, 1e-12, 1 - 1e-12)) + 1.959963984540054 * se_l)
         else:
+            # without a fit the territory variance is unknown: no honest interval exists, and
+            # the coefficients-only band (kept in synthetic_*_coef_only) must not pose as one
             rmse = np.full(len(pbar), np.nan)
-            lo, hi = syn["synthetic_low_coef_only"], syn["synthetic_high_coef_only"]
+            lo, hi = np.full(len(pbar), np.nan), np.full(len(pbar), np.nan)
         out["estimator"] = "synthetic"
         out["mean_probability"] = pbar
         out["ci_low"], out["ci_high"] = lo, hi
