@@ -180,9 +180,11 @@ def test_pooled_figures_on_committed_samples():
         top += int((tp[s] > np.quantile(tp, 2 / 3)).sum())
         sel += int(s.sum())
     assert 0.90 <= np.mean(cover) <= 0.99, cover
-    # issue 12's target is 0.93; measured 0.876 pooled on the regenerated samples (synthetic
-    # 0.877): the ranking is limited by the samples' survey sizes, so the test guards against
-    # the small-area estimate ranking worse than the official projection
+    # issue 12's target is 0.93; measured 0.886 pooled on the samples regenerated with
+    # segments of 12 households (synthetic 0.887; coverage 0.976, top third 0.980): the
+    # ranking is limited by the samples' survey sizes (the yardstick of the replicate study,
+    # with the true parameters, ranks at 0.84-0.93), so the test guards against the
+    # small-area estimate ranking worse than the official projection
     assert np.mean(rho) >= np.mean(rho_syn) - 0.01 and np.mean(rho) >= 0.8, (rho, rho_syn)
     assert sel > 0 and top / sel >= 0.9
 
