@@ -695,6 +695,7 @@ def _fit_mixed_logit(survey: pd.DataFrame, covariates: Sequence[str], outcome: s
     sigma2 = float(np.exp(2.0 * theta[p_]))
     sigma2_psu = float(np.exp(2.0 * theta[p_ + 1])) if d["nested"] else 0.0
     converged = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-3
+
     def say(msg: str) -> None:
         if report is not None:
             report.append(msg)
