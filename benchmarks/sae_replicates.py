@@ -60,12 +60,7 @@ def one_replicate(country: str, seed: int, mse: str = "analytic", draws: int = 2
                                   draws=draws, seed=seed)
     t = est.table
     if est.sae is not None:
-        from clrisk.phase1.census_error import household_design_effect
-
-        deff = (household_design_effect(sc.survey, covs, est.sae.fit.beta, est.sae.fit.model)
-                if src.rows is not None else 1.0)
-        t = t.merge(oracle_columns(est.sae, src, sc.truth, deff), on="territory_id",
-                    how="left")
+        t = t.merge(oracle_columns(est.sae, src, sc.truth), on="territory_id", how="left")
     tp = t["territory_id"].map(sc.truth["territory_probability"]).to_numpy()
     te = t["territory_id"].map(expected_rates(sc, covs)).to_numpy()
     top = tp > np.quantile(tp, 2 / 3)
@@ -122,7 +117,7 @@ def expected_rates(sc, covs: list[str]) -> pd.Series:
     return pd.Series(p * w).groupby(g).sum() / pd.Series(w).groupby(g).sum()
 
 
-def oracle_columns(sae, src, truth: dict, census_deff: float = 1.0) -> pd.DataFrame:
+def oracle_columns(sae, src, truth: dict) -> pd.DataFrame:
     """The empirical best predictor with the TRUE parameters (generating β, σ_u, σ_v).
 
     Why: it is the best any estimator can do with this survey and census (no error from
@@ -140,7 +135,7 @@ def oracle_columns(sae, src, truth: dict, census_deff: float = 1.0) -> pd.DataFr
     sv2 = float(truth["design"].get("sigma_psu", 0.0)) ** 2 if fit.data["nested"] else 0.0
     oracle = replace(fit, beta=beta, cov_beta=np.zeros_like(fit.cov_beta),
                      sigma2=float(truth["sigma_u"]) ** 2, sigma2_psu=sv2, boundary=False)
-    res = small_area_estimates(oracle, src, mse="analytic", census_deff=census_deff)
+    res = small_area_estimates(oracle, src, mse="analytic", census_deff=sae.census_deff)
     rmse = np.sqrt(res.g1 + res.g4)  # no estimation error, but a census sample's own error
     lo, hi = logit_interval(res.estimate, rmse)
     from clrisk.phase1.sae import p_top, predictive_draws

@@ -1123,6 +1123,7 @@ class SmallAreaResult:
     g2: np.ndarray | None = None
     g3: np.ndarray | None = None
     g4: np.ndarray | None = None  # a census sample's own error (clrisk.phase1.census_error)
+    census_deff: float = 1.0  # the household design effect g4 used
 
     @property
     def cv(self) -> np.ndarray:
@@ -1233,7 +1234,7 @@ def _small_area_estimates(fit: MixedLogitFit, src: CensusSource, mse: str, boots
         raise ValueError(_("unknown MSE method {m}; choose analytic or bootstrap").format(m=mse))
     lo, hi = logit_interval(est, rmse)
     return SmallAreaResult(src.territory_ids, src.children, est, rmse, lo, hi,
-                           post.n_surveyed, post, P, G, fit, mse, g1, g2, g3, g4)
+                           post.n_surveyed, post, P, G, fit, mse, g1, g2, g3, g4, census_deff)
 
 
 # --------------------------------------------------------------------------------------------
