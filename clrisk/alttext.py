@@ -159,8 +159,11 @@ def level_map_file(levels: pd.Series, lang: str | None = None, ivti: bool = Fals
 
 def profile_panel(facts: Mapping[str, Any], comparison: pd.DataFrame, factors: pd.DataFrame,
                   risk: pd.DataFrame, lang: str | None = None) -> str:
-    """Alt text of :func:`clrisk.phase2.plots.profile_panel`."""
-    top = factors.sort_values("rank")
+    """Alt text of :func:`clrisk.phase2.plots.profile_panel` (its factor panel shows the risk
+    factors only)."""
+    from clrisk.phase2.characterisation import split_by_role
+
+    top = split_by_role(factors)[0].sort_values("rank")
     first = str(top["label"].iloc[0]) if len(top) else "—"
     scores = risk["risk_score"].dropna()
     above = int((scores > float(facts["risk_score"])).sum())

@@ -464,3 +464,23 @@ def test_ivti_child_population_is_picked_up_when_present():
     fac = finish_factors(pd.DataFrame({"territory_id": ["1", "1", "1"], "factor": list("abc"),
                                        "delta_pp": [1.0, -1.0, 3.0]}))
     assert fac["factor"].tolist() == ["c", "a"] and fac["share"].tolist() == [0.75, 0.25]
+
+
+def test_profile_panel_lists_risk_factors_only():
+    """The characterisation figure's "main risk factors" panel (and its alt text) leave out
+    protective factors, whose gain from full coverage is not a share of the risk."""
+    from clrisk import alttext
+
+    matplotlib.use("Agg")
+    inp = examples.toy_inputs()
+    factors = pd.DataFrame({"label": ["Attends school", "Household in poverty"],
+                            "rank": [1, 2], "share": [0.6, 0.4],
+                            "role": ["protective", "risk"]})
+    facts = {"territory_id": "T1", "name": "Alto", "risk_score": 0.30, "source": "risk_model"}
+    comp = pd.DataFrame({"label": ["Alto", "R1", "Country"], "risk_score": [0.3, 0.2, 0.15],
+                         "ci_low": [0.28, np.nan, np.nan], "ci_high": [0.32, np.nan, np.nan]})
+    fig = plots.profile_panel(inp.geo, inp.risk, facts, comp, factors)
+    bars = [t.get_text() for t in fig.axes[2].get_yticklabels()]
+    assert bars == ["Household in poverty"]
+    text = alttext.profile_panel(facts, comp, factors, inp.risk, "en")
+    assert "Household in poverty first" in text and "Attends school" not in text

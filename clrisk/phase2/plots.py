@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from clrisk.i18n import _, format_number
+from clrisk.phase2.characterisation import split_by_role
 from clrisk.phase2.liaison import sector_label
 from clrisk.phase2.selection import criterion_label
 from clrisk.plots import set_alt
@@ -168,7 +169,9 @@ def profile_panel(geo: Any, risk: pd.DataFrame, facts: Mapping[str, Any], comp: 
     ax.set_title(_("Territory, region and country"))
     ax.tick_params(axis="x", labelsize=8)
     ax = axes[1, 0]
-    top = factors.sort_values("rank").head(6).iloc[::-1]
+    # the panel is "main risk factors": a protective factor's gain from full coverage is not a
+    # share of the risk, so protective factors are left out (they have their own table)
+    top = split_by_role(factors)[0].sort_values("rank").head(6).iloc[::-1]
     ax.barh(top["label"].astype(str), 100 * top["share"], color="tab:purple")
     ax.set_xlabel(_("Share of the risk explained (%)"))
     ax.set_title(_("Main risk factors"))
