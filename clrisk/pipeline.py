@@ -112,7 +112,7 @@ def run_country(data: Any, *, draws: int = DEFAULT_DRAWS, seed: int = DEFAULT_SE
         with _progress(n_rows, _("Reading the census"), progress) as bar:
             src = resolve_census(census, covs, weight=weight,
                                  batch_size=batch_size or DEFAULT_BATCH_SIZE,
-                                 progress=getattr(bar, "update", None))
+                                 progress=getattr(bar, "update", None), keep_in_memory=True)
         with _progress(None, _("Projecting the model onto the census"), progress):
             scores = score_territories(model, src)
         territory_ids = data.territories[TERRITORY_ID].astype(str).tolist()

@@ -18,14 +18,16 @@ them in one place — with ``clrisk.phase1.terms.design_rows`` when that module 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from clrisk.phase1.census_cache import CACHE_BYTES, CensusCache, read_batches, stored_bytes
 from clrisk.phase1.patterns import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_PATTERNS,
@@ -43,6 +45,13 @@ CELLS_PER_BLOCK = 1_000_000
 
 
 @dataclass(frozen=True)
+class _Totals:
+    codes: np.ndarray
+    values: list[str]
+    weights: np.ndarray | None
+
+
+@dataclass(frozen=True)
 class CensusBlock:
     """A slice of the census: ``territory_codes`` index ``CensusSource.territory_ids``; ``X``
     (rows x covariates, float) holds raw covariate values in ``CensusSource.covariates`` order;
@@ -51,6 +60,32 @@ class CensusBlock:
     territory_codes: np.ndarray
     X: np.ndarray
     weights: np.ndarray
+
+    @property
+    def columns(self) -> list[np.ndarray]:
+        """The covariate columns of ``X`` (views)."""
+        return [self.X[:, j] for j in range(self.X.shape[1])]
+
+
+class StoredBlock:
+    """A census block read from memory (:mod:`clrisk.phase1.census_cache`): ``columns`` in
+    their stored types (e.g. int8); ``X`` (float64 rows, as :class:`CensusBlock`) is built
+    the first time a consumer asks for it. Why: a consumer that works column by column (the
+    small-area pass) then never writes the eight-byte copy."""
+
+    def __init__(self, territory_codes: np.ndarray, columns: list[np.ndarray],
+                 weights: np.ndarray) -> None:
+        self.territory_codes = territory_codes
+        self.columns = columns
+        self.weights = weights
+
+    @cached_property
+    def X(self) -> np.ndarray:  # noqa: N802 - the name CensusBlock gives it
+        X = np.empty((len(self.territory_codes), len(self.columns)), dtype=np.float64,
+                     order="F")
+        for j, col in enumerate(self.columns):
+            X[:, j] = col  # the cast iter_census makes
+        return X
 
 
 @dataclass
@@ -75,6 +110,18 @@ class CensusSource:
     # (clrisk.phase1.census_error); None for a full count or a pattern table given as such
     rows: np.ndarray | None = None
     _index: dict[str, int] = field(default_factory=dict, repr=False)
+    # the census in memory (resolve_census(keep_in_memory=True); clrisk.phase1.census_cache)
+    _cache: CensusCache | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_cache"] = None  # a reader thread is not pickled: the copy streams its passes
+        return state
+
+    def _territory_index(self) -> dict[str, int]:
+        if not self._index:
+            self._index = {str(t): i for i, t in enumerate(self.territory_ids)}
+        return self._index
 
     @property
     def method(self) -> str:
@@ -91,7 +138,8 @@ class CensusSource:
         """Rows an estimator touches per pass: nonzero cells, or census rows."""
         return int(self.table.counts.nnz) if self.table is not None else self.n_rows
 
-    def blocks(self, cells_per_block: int = CELLS_PER_BLOCK) -> Iterator[CensusBlock]:
+    def blocks(self, cells_per_block: int = CELLS_PER_BLOCK
+               ) -> Iterator[CensusBlock | StoredBlock]:
         """Yield the census as :class:`CensusBlock` s (pattern cells, or row batches)."""
         covs = list(self.covariates)
         if self.table is not None:
@@ -106,18 +154,25 @@ class CensusSource:
                 yield CensusBlock(rows[s:e].astype(np.intp), np.asarray(X, dtype=np.float64),
                                   data[s:e].astype(np.float64))
             return
-        if not self._index:
-            self._index = {str(t): i for i, t in enumerate(self.territory_ids)}
+        if self._cache is not None:  # the batches in memory, as the file would give them
+            index = self._territory_index()
+            for item in self._cache:
+                n = len(item.codes)
+                tmap = np.fromiter((index[v] for v in item.values), dtype=np.intp,
+                                   count=len(item.values))
+                yield StoredBlock(tmap[item.codes], item.columns,
+                                  np.ones(n) if item.weights is None else item.weights)
+            return
+        index = self._territory_index()
         for b in iter_census(self.raw, covs, weight=self.weight, batch_size=self.batch_size):
-            tmap = np.fromiter((self._index[v] for v in b.territory_values), dtype=np.intp,
+            tmap = np.fromiter((index[v] for v in b.territory_values), dtype=np.intp,
                                count=len(b.territory_values))
             yield CensusBlock(tmap[b.territory_codes], b.X, b.weights)
 
     def positions(self, territory_ids: Sequence[str]) -> np.ndarray:
         """Index into ``territory_ids`` of each given id (-1 when absent)."""
-        if not self._index:
-            self._index = {str(t): i for i, t in enumerate(self.territory_ids)}
-        return np.array([self._index.get(str(t), -1) for t in territory_ids], dtype=np.intp)
+        index = self._territory_index()
+        return np.array([index.get(str(t), -1) for t in territory_ids], dtype=np.intp)
 
 
 def design_matrix(model: Any, X: np.ndarray) -> np.ndarray:
@@ -133,16 +188,33 @@ def design_matrix(model: Any, X: np.ndarray) -> np.ndarray:
     return np.column_stack([np.ones(X.shape[0]), X])
 
 
-def _territory_totals(census: Any, weight: str | None, batch_size: int
+def _cacheable(raw: Any, covariates: Sequence[str], weight: str | None, max_bytes: int
+               ) -> bool:
+    """A Parquet census whose stored columns fit in ``max_bytes``."""
+    if not isinstance(raw, (str, Path)) or max_bytes <= 0:
+        return False
+    import pyarrow.parquet as pq
+
+    n_rows = pq.ParquetFile(raw).metadata.num_rows
+    cols = list(covariates) + ([weight] if weight else [])
+    return stored_bytes(raw, cols, n_rows) <= max_bytes
+
+
+def _territory_totals(census: Any, weight: str | None, batch_size: int,
+                      batches: Iterable[Any] | None = None
                       ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
     """Sorted territory ids, children per territory, rows, and rows per territory, reading
-    only the territory (and weight) columns."""
+    only the territory (and weight) columns — or from ``batches`` (a census cache being
+    filled) when given, so the file is decoded once."""
     index: dict[str, int] = {}
     N = np.zeros(0)
     R = np.zeros(0)
     n_rows = 0
-    for _off, codes, values, _cols, w in iter_census_columns(census, [], weight=weight,
-                                                             batch_size=batch_size):
+    if batches is None:
+        batches = (_Totals(codes, values, w) for _off, codes, values, _cols, w in
+                   iter_census_columns(census, [], weight=weight, batch_size=batch_size))
+    for b in batches:
+        codes, values, w = b.codes, b.values, b.weights
         tmap = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.intp,
                            count=len(values))
         N = np.pad(N, (0, len(index) - len(N)))
@@ -159,14 +231,20 @@ def resolve_census(census: CensusSource | PatternTable | pd.DataFrame | str | Pa
                    covariates: Sequence[str], *, weight: str | None = None,
                    batch_size: int = DEFAULT_BATCH_SIZE,
                    max_patterns: int = DEFAULT_MAX_PATTERNS, method: str = "auto",
-                   progress: Callable[[int], Any] | None = None) -> CensusSource:
+                   progress: Callable[[int], Any] | None = None,
+                   keep_in_memory: bool = False) -> CensusSource:
     """Resolve a census (DataFrame, Parquet path or PatternTable) ONCE into a
     :class:`CensusSource`.
 
     ``method``: ``"auto"`` collapses when the census compresses (fewer than 0.3 cells per
     child on a sample of its start), ``"patterns"`` always collapses (falls back to rows when
     there are too many patterns), ``"rows"`` always streams. ``progress`` receives the rows
-    read after each batch while collapsing. A :class:`CensusSource` is returned unchanged."""
+    read after each batch while collapsing. A :class:`CensusSource` is returned unchanged.
+
+    ``keep_in_memory``: a streamed Parquet census that fits in
+    :data:`~clrisk.phase1.census_cache.CACHE_BYTES` is read once, in its stored types, by a
+    background thread; the territory totals are counted from those batches as they arrive
+    and every later pass reads memory (see :mod:`clrisk.phase1.census_cache`)."""
     if isinstance(census, CensusSource):
         return census
     if method not in ("auto", "patterns", "rows"):
@@ -203,8 +281,11 @@ def resolve_census(census: CensusSource | PatternTable | pd.DataFrame | str | Pa
         return CensusSource(covs, table.territory_ids, table.children, name, table.weighted,
                             table.n_rows, table=table, raw=census, weight=weight,
                             batch_size=batch_size, rows=rows)
-    tids, N, n_rows, R = _territory_totals(census, weight, batch_size)
+    cache = None
+    if keep_in_memory and _cacheable(census, covs, weight, CACHE_BYTES):
+        cache = CensusCache(read_batches(census, list(covs), weight, batch_size))
+    tids, N, n_rows, R = _territory_totals(census, weight, batch_size, cache)
     check_children(tids, N, name)
     return CensusSource(covs, tids, N, name, weight is not None, n_rows, raw=census,
                         weight=weight, batch_size=batch_size,
-                        rows=R if weight is not None else None)
+                        rows=R if weight is not None else None, _cache=cache)

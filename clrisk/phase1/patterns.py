@@ -200,15 +200,17 @@ def iter_census(census: pd.DataFrame | str | Path, covariates: Sequence[str], *,
 
 
 def iter_census_columns(census: pd.DataFrame | str | Path, covariates: Sequence[str], *,
-                        weight: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE
-                        ) -> Iterator[tuple[int, np.ndarray, list[str], list[np.ndarray],
+                        weight: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+                        use_threads: bool = True) -> Iterator[tuple[int, np.ndarray, list[str], list[np.ndarray],
                                             np.ndarray | None]]:
     """Like :func:`iter_census` but without assembling a matrix: (row offset, territory
     codes, territory values, one validated 1-D array per covariate, weights or None).
 
     Why: integer Parquet columns without nulls are returned as zero-copy views in their
     stored type (e.g. int8, all finite by construction), so a consumer can lay them out as it
-    needs (the row pass builds cache-sized C-ordered chunks) without an intermediate copy."""
+    needs (the row pass builds cache-sized C-ordered chunks) without an intermediate copy.
+    ``use_threads=False`` decodes a Parquet file on the calling thread only (a background
+    reader then leaves the other core to the work it runs beside)."""
     if batch_size < 1:
         raise ValueError("batch_size must be positive")
     covariates = list(covariates)
@@ -220,7 +222,8 @@ def iter_census_columns(census: pd.DataFrame | str | Path, covariates: Sequence[
                                                                           batch_size))
     else:
         pf = open_parquet(census, read_dictionary=[TERRITORY_ID])
-        batches = _parquet_batches(census, pf, batch_size=batch_size, columns=needed)
+        batches = _parquet_batches(census, pf, batch_size=batch_size, columns=needed,
+                                   use_threads=use_threads)
     offset = 0
     for chunk in batches:
         n = len(chunk)

@@ -68,8 +68,9 @@ expit(logit p̂ ± 1.96 RMSE / (p̂(1 − p̂))) — never clipped, never outsid
 
 from __future__ import annotations
 
+import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -782,6 +783,109 @@ class Posterior:
     dmean_dbeta: np.ndarray  # T x p
     sampled: np.ndarray  # bool T
     n_surveyed: np.ndarray  # T
+    survey_side: _SurveyPosterior | None = None  # the survey territories' values (if any)
+
+
+@dataclass(frozen=True)
+class _SurveyPosterior:
+    """The posterior of u_t for the survey's territories (``fit.data["ids"]`` order): mean,
+    sd, adaptive nodes and weights, and dμ/dβ (None when not asked for)."""
+
+    mean: np.ndarray
+    sd: np.ndarray
+    nodes: np.ndarray
+    weights: np.ndarray
+    dmean_dbeta: np.ndarray | None
+
+
+def _survey_posterior(fit: MixedLogitFit, d: dict, beta: np.ndarray, s2: float, sv2: float,
+                      K: int, derivative: bool) -> _SurveyPosterior:
+    x, lw = gh(K)
+    theta = np.concatenate([beta, [0.5 * np.log(s2)]]
+                           + ([[0.5 * np.log(max(sv2, SIGMA_FLOOR ** 2))]]
+                              if d["nested"] else []))
+    state: dict = {}
+    _nested(theta, d, GRID_POINTS, FIT_NODES, state, gradient=False)
+    U, pg = state["grid"]
+    mu = (pg * U).sum(1)
+    tau = np.sqrt(np.clip((pg * U ** 2).sum(1) - mu ** 2, 1e-300, None))
+    vn = mu[:, None] + np.sqrt(2.0) * tau[:, None] * x[None, :]
+    # posterior density at the new nodes: log density interpolated on the grid
+    logpg = np.log(np.clip(pg, 1e-300, None))
+    la = _interp_rows(vn, U, logpg, -700.0)
+    la += 0.5 * ((vn - mu[:, None]) / tau[:, None]) ** 2 + np.log(
+        np.exp(lw - x * x))[None, :]
+    aw = np.exp(la - logsumexp(la, axis=1, keepdims=True))
+    dmu = None
+    if derivative:
+        # d mu / d beta (implicit function at the centre, PSU information discounted)
+        X, w, t, c = d["X"], d["wt"], d["t"], d["c"]
+        eta = X @ beta
+        centre, scale, kappa = _centre(eta, d, s2, sv2 if d["nested"] else 0.0)
+        p = expit(eta + centre[t])
+        v = w * p * (1.0 - p) * kappa[c]
+        num = _sum_rows(t, v, X, len(d["n_t"]))
+        dmu = -num * (scale ** 2)[:, None]
+    return _SurveyPosterior(mu, tau, vn, aw, dmu)
+
+
+def start_posteriors(fit: MixedLogitFit, K: int = PREDICT_NODES) -> None:
+    """Start computing, in one background thread, the survey side of the posteriors at the
+    σ_u values of the σ-mixture (:func:`~clrisk.phase1.sae_sigma.sigma_mixture_mse`, same
+    formula and constants) other than σ̂_u itself; :func:`posterior` then only places them
+    among the census territories (waiting for one still being computed). Idempotent.
+
+    Why: they need the survey only, so they run beside the posterior at σ̂_u and the census
+    pass, on the second core. Same function, same inputs: the same bytes as computing them
+    when asked. The middle node of the odd rule asks for σ̂_u exactly: its nodes and
+    weights are those of the posterior at σ̂_u (:func:`remember_posterior`)."""
+    import threading
+    from concurrent.futures import Future
+
+    from clrisk.phase1 import sae_sigma
+
+    memo = fit.data.setdefault("_post_memo", {})
+    wanted = []
+    p_ = len(fit.beta)
+    curv = None if fit.hessian is None or not fit.hessian[p_, p_] > 0 else float(
+        fit.hessian[p_, p_])
+    if curv is not None and not fit.boundary and fit.sigma2 > 0:
+        sd = min(1.0 / np.sqrt(curv), sae_sigma.MAX_LOG_SD)
+        x, _w = np.polynomial.hermite.hermgauss(sae_sigma.SIGMA_NODES)
+        for xq in x:
+            s2 = float(fit.sigma2 * np.exp(2.0 * np.sqrt(2.0) * sd * xq))
+            if s2 != float(fit.sigma2):  # the middle node: σ̂_u itself
+                wanted.append((s2, K, False))
+    todo = [(key, Future()) for key in wanted if key not in memo]
+    if not todo:
+        return
+    for key, fut in todo:
+        memo[key] = fut
+
+    def work() -> None:
+        for (s2, k, derivative), fut in todo:
+            try:
+                fut.set_result(_survey_posterior(
+                    fit, fit.data, fit.beta, max(s2, SIGMA_FLOOR ** 2), fit.sigma2_psu, k,
+                    derivative))
+            except BaseException as exc:  # noqa: BLE001 - raised where it is asked for
+                fut.set_exception(exc)
+
+    threading.Thread(target=work, name="sae-posteriors", daemon=True).start()
+
+
+def remember_posterior(fit: MixedLogitFit, K: int, survey_side: _SurveyPosterior | None
+                       ) -> None:
+    """Keep the survey side of the posterior at σ̂_u (with dμ/dβ) for the σ-mixture's
+    middle node (see :func:`start_posteriors`)."""
+    from concurrent.futures import Future
+
+    if survey_side is None or survey_side.dmean_dbeta is None:
+        return
+
+    fut: Future = Future()
+    fut.set_result(survey_side)
+    fit.data.setdefault("_post_memo", {})[(float(fit.sigma2), K, True)] = fut
 
 
 def posterior(fit: MixedLogitFit, territory_ids: np.ndarray, K: int = PREDICT_NODES,
@@ -789,60 +893,42 @@ def posterior(fit: MixedLogitFit, territory_ids: np.ndarray, K: int = PREDICT_NO
               sigma2: float | None = None, sigma2_psu: float | None = None,
               derivative: bool = True) -> Posterior:
     """Posterior of u_t for every census territory (PSU effects integrated out);
-    ``derivative=False`` skips dμ/dβ (zeros). Posteriors of the fit's own data at another
-    σ_u² are looked up in ``fit.data["_post_memo"]`` when :func:`_small_area_estimates` has
-    computed them ahead (in a thread, during the census pass)."""
-    memo = fit.data.get("_post_memo") if (d is None and beta is None and sigma2_psu is None
-                                           and not derivative and sigma2 is not None) else None
-    if memo is not None:
-        hit = memo.get((float(sigma2), K, id(territory_ids)))
-        if hit is not None:
-            return hit[1]
-    d = fit.data if d is None else d
+    ``derivative=False`` skips dμ/dβ (zeros). For the fit's own data and coefficients, a
+    survey side started by :func:`start_posteriors` is used (same values)."""
+    key_s2 = float(fit.sigma2 if sigma2 is None else sigma2)
+    d_ = fit.data if d is None else d
     beta = fit.beta if beta is None else beta
-    sigma2 = fit.sigma2 if sigma2 is None else sigma2
+    s2 = max(key_s2, SIGMA_FLOOR ** 2)
     sv2 = fit.sigma2_psu if sigma2_psu is None else sigma2_psu
     T = len(territory_ids)
     x, lw = gh(K)
-    s2 = max(sigma2, SIGMA_FLOOR ** 2)
     mean, sd = np.zeros(T), np.full(T, np.sqrt(s2))
     nodes = np.sqrt(2.0 * s2) * np.broadcast_to(x, (T, K)).copy()
     weights = np.broadcast_to(np.exp(lw - x * x) / np.sqrt(np.pi), (T, K)).copy()
     dmu = np.zeros((T, len(beta)))
     n_s = np.zeros(T)
     pos = pd.Index(np.asarray(territory_ids).astype(str)).get_indexer(
-        np.asarray(d["ids"]).astype(str))
+        np.asarray(d_["ids"]).astype(str))
     sampled = np.zeros(T, dtype=bool)
     keep = pos >= 0
     if keep.any():
-        theta = np.concatenate([beta, [0.5 * np.log(s2)]]
-                               + ([[0.5 * np.log(max(sv2, SIGMA_FLOOR ** 2))]]
-                                  if d["nested"] else []))
-        state: dict = {}
-        _nested(theta, d, GRID_POINTS, FIT_NODES, state, gradient=False)
-        U, pg = state["grid"]
-        mu = (pg * U).sum(1)
-        tau = np.sqrt(np.clip((pg * U ** 2).sum(1) - mu ** 2, 1e-300, None))
-        vn = mu[:, None] + np.sqrt(2.0) * tau[:, None] * x[None, :]
-        # posterior density at the new nodes: log density interpolated on the grid
-        logpg = np.log(np.clip(pg, 1e-300, None))
-        la = _interp_rows(vn, U, logpg, -700.0)
-        la += 0.5 * ((vn - mu[:, None]) / tau[:, None]) ** 2 + np.log(
-            np.exp(lw - x * x))[None, :]
-        aw = np.exp(la - logsumexp(la, axis=1, keepdims=True))
+        surv = None
+        memo = fit.data.get("_post_memo") if (d is None and sigma2_psu is None
+                                               and beta is fit.beta) else None
+        if memo is not None:
+            fut = memo.get((key_s2, K, derivative)) or (
+                None if derivative else memo.get((key_s2, K, True)))
+            surv = None if fut is None else fut.result()
+        if surv is None:
+            surv = _survey_posterior(fit, d_, beta, s2, sv2, K, derivative)
         tgt = pos[keep]
         if derivative:
-            # d mu / d beta (implicit function at the centre, PSU information discounted)
-            X, w, t, c = d["X"], d["wt"], d["t"], d["c"]
-            eta = X @ beta
-            centre, scale, kappa = _centre(eta, d, s2, sv2 if d["nested"] else 0.0)
-            p = expit(eta + centre[t])
-            v = w * p * (1.0 - p) * kappa[c]
-            num = _sum_rows(t, v, X, len(d["n_t"]))
-            dmu[tgt] = (-num * (scale ** 2)[:, None])[keep]
-        mean[tgt], sd[tgt], nodes[tgt], weights[tgt] = mu[keep], tau[keep], vn[keep], aw[keep]
-        n_s[tgt] = d["n_t"][keep]
+            dmu[tgt] = surv.dmean_dbeta[keep]
+        mean[tgt], sd[tgt] = surv.mean[keep], surv.sd[keep]
+        nodes[tgt], weights[tgt] = surv.nodes[keep], surv.weights[keep]
+        n_s[tgt] = d_["n_t"][keep]
         sampled[tgt] = True
+        return Posterior(mean, sd, nodes, weights, dmu, sampled, n_s, surv)
     return Posterior(mean, sd, nodes, weights, dmu, sampled, n_s)
 
 
@@ -1017,6 +1103,72 @@ def _prefetch(blocks: Iterator[Any], depth: int = 2) -> Iterator[Any]:
         th.join(timeout=5.0)
 
 
+CURVE_THREADS = 2  # threads computing census blocks (the machine the targets are set on)
+# rows per chunk of the census pass's Taylor path: measured at 10 M children, 16 k rows (their
+# 27 sums ≈ 3.5 MB) took 0.29 s against 0.55 s for whole 64 k-row Parquet batches
+CURVE_CHUNK = 16_384
+
+
+def _in_block_order(blocks: Iterator[Any], block_sums: Callable[[Any], list],
+                    sums: dict[str, np.ndarray | None], threads: int = CURVE_THREADS) -> None:
+    """Compute ``block_sums`` of the blocks on ``threads`` threads and add the results into
+    ``sums`` in block order.
+
+    Why: the NumPy work of a block releases the GIL, so a second core computes the next
+    block; adding in block order keeps the floating-point sums — and so the estimates —
+    identical from run to run whichever thread finished first."""
+    lock = threading.Lock()
+    pending: dict[int, list] = {}
+    state = {"next": 0, "error": None}
+    numbered = enumerate(blocks)
+
+    def apply(parts: list) -> None:
+        for name, idx, values in parts:
+            if idx is None:
+                sums[name] += values
+            else:  # territory rows of one block are distinct (runs of a sorted block)
+                sums[name][idx] += values
+
+    def work() -> None:
+        while True:
+            with lock:
+                if state["error"] is not None:
+                    return
+                try:
+                    i, b = next(numbered)
+                except StopIteration:
+                    return
+                except BaseException as exc:  # noqa: BLE001 - raised by the caller
+                    state["error"] = exc
+                    return
+            try:
+                parts = block_sums(b)
+            except BaseException as exc:  # noqa: BLE001 - raised by the caller
+                with lock:
+                    state["error"] = exc
+                return
+            with lock:
+                pending[i] = parts
+                while state["next"] in pending:
+                    apply(pending.pop(state["next"]))
+                    state["next"] += 1
+
+    workers = [threading.Thread(target=work, name=f"census-curves-{j}", daemon=True)
+               for j in range(threads - 1)]
+    for w in workers:
+        w.start()
+    try:
+        work()
+    finally:
+        for w in workers:
+            w.join()
+        close = getattr(blocks, "close", None)
+        if close is not None:
+            close()
+    if state["error"] is not None:
+        raise state["error"]
+
+
 def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.ndarray,
                   at: np.ndarray | None = None, sigma2_psu: float = 0.0, exact: bool = False,
                   spread: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -1041,54 +1193,121 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
     S = np.zeros((T, K))
     G = np.zeros((T, len(beta)))
     taylor = not exact and sigma2_psu <= 0
+    N = TAYLOR_ORDER
+    delta = far = None
     if taylor:
-        N = TAYLOR_ORDER
         delta = nodes - at[:, None]
         far = np.max(np.abs(delta), axis=1) > TAYLOR_RADIUS
-        M = np.zeros((T, N + 1))  # Σ c p^j, j = 1..N+1
-    buf = np.empty(0)
+    M = np.zeros((T, N + 1))  # Σ c p^j, j = 1..N+1 (Taylor path)
+    spread_ = np.zeros((T, 2)) if spread is not None and not taylor else None
     sel = _column_selection(model, len(src.covariates))
     whole = sel is not None and np.array_equal(sel, np.arange(len(src.covariates)))
-    for b in _prefetch(src.blocks()):
+    sums = {"S": S, "G": G, "M": M, "spread": spread_}
+    local = threading.local()
+
+    def fused_sums(b: Any) -> list[tuple[str, np.ndarray | None, np.ndarray]]:
+        """The Taylor path for a block grouped by territory with design rows [1, X[:, sel]]:
+        in chunks of ``CURVE_CHUNK`` rows (the ~3 MB the chunk's rows occupy stay in cache),
+        the columns are cast once into float64 rows, η is one BLAS product, and the powers
+        c p^j and the gradient rows c p(1-p) x_j are summed per territory run in one
+        ``reduceat``. Streamed (float64) and in-memory (stored int8) blocks go through the
+        same arithmetic, so they give the same bytes."""
+        out: list[tuple[str, np.ndarray | None, np.ndarray]] = []
+        k = len(sel)
+        R = N + 2 + k  # rows: c p^(j+1), j = 0..N; c p(1-p); c p(1-p) x_j
+        if getattr(local, "A", None) is None:  # buffers per thread, reused
+            local.A = np.empty((R, CURVE_CHUNK))
+            local.X = np.empty((k, CURVE_CHUNK))
+        cols = [b.columns[j] for j in sel]
+        tcb = b.territory_codes
+        for s0 in range(0, len(tcb), CURVE_CHUNK):
+            s1 = min(len(tcb), s0 + CURVE_CHUNK)
+            n = s1 - s0
+            tc = tcb[s0:s1]
+            X = local.X[:, :n]
+            for j, col in enumerate(cols):
+                X[j] = col[s0:s1]
+            eta = beta[1:] @ X
+            eta += beta[0]
+            p = eta + at[tc]
+            expit(p, out=p)
+            A = local.A[:, :n]
+            np.multiply(p, b.weights[s0:s1], out=A[0])
+            for j in range(1, N + 1):
+                np.multiply(A[j - 1], p, out=A[j])
+            np.subtract(1.0, p, out=A[N + 1])
+            np.multiply(A[N + 1], A[0], out=A[N + 1])
+            np.multiply(X, A[N + 1], out=A[N + 2:])
+            seg = _segments(tc)
+            sums_t = np.add.reduceat(A, seg, axis=1).T
+            ts = tc[seg]  # distinct within a chunk: each chunk's parts are applied on their own
+            out += [("M", ts, sums_t[:, :N + 1]), ("G", ts, sums_t[:, N + 1:])]
+            rows = far[tc]
+            if rows.any():
+                tf = tc[rows]
+                out.append(("S", None, _by_territory(tf, b.weights[s0:s1][rows], T) @ expit(
+                    eta[rows, None] + nodes[tf])))
+        return out
+
+    def block_sums(b: Any) -> list[tuple[str, np.ndarray | None, np.ndarray]]:
+        """This block's additions to the sums: (name, territory rows or None for all, values).
+        Why a list, not in-place sums: two threads compute blocks and the additions are
+        applied in block order, so the result does not depend on which thread ran what."""
+        tc = b.territory_codes
+        seg = _segments(tc)
+        if taylor and sel is not None and seg is not None:
+            return fused_sums(b)
+        out: list[tuple[str, np.ndarray | None, np.ndarray]] = []
         if sel is None:
             Xd = design_matrix(model, b.X)
             eta = Xd @ beta
         else:  # design rows [1, X[:, sel]]: no design copy
             Xd = b.X if whole else b.X[:, sel]
             eta = Xd @ beta[1:] + beta[0]
-        tc = b.territory_codes
-        seg = _segments(tc)
         if taylor:
             p = expit(eta + at[tc])
-            if buf.size < len(p) * (N + 1):  # one buffer for the powers, reused
-                buf = np.empty(len(p) * (N + 1))
-            Pw = buf[:len(p) * (N + 1)].reshape(N + 1, len(p))  # row j: c p^(j+1)
-            np.multiply(p, b.weights, out=Pw[0])
+            n = len(p)
+            buf = getattr(local, "buf", None)
+            if buf is None or buf.size < n * (N + 1):  # one buffer per thread, reused
+                buf = local.buf = np.empty(n * (N + 1))
+            A = buf[:n * (N + 1)].reshape(N + 1, n)  # row j: c p^(j+1)
+            np.multiply(p, b.weights, out=A[0])
             for j in range(1, N + 1):
-                np.multiply(Pw[j - 1], p, out=Pw[j])
+                np.multiply(A[j - 1], p, out=A[j])
             if seg is not None:  # runs of one territory: contiguous sums along each row
-                M[tc[seg]] += np.add.reduceat(Pw, seg, axis=1).T
-            else:  # rows in any order: sparse sums (weights are already in Pw)
-                M += _by_territory(tc, np.ones(len(p)), T) @ np.ascontiguousarray(Pw.T)
+                out.append(("M", tc[seg], np.add.reduceat(A, seg, axis=1).T))
+            else:  # rows in any order: sparse sums (weights are already in A)
+                out.append(("M", None, _by_territory(tc, np.ones(n), T)
+                            @ np.ascontiguousarray(A.T)))
             rows = far[tc]
             if rows.any():
                 tf = tc[rows]
-                S += _by_territory(tf, b.weights[rows], T) @ expit(
-                    eta[rows, None] + nodes[tf])
+                out.append(("S", None, _by_territory(tf, b.weights[rows], T) @ expit(
+                    eta[rows, None] + nodes[tf])))
             v = p * (1.0 - p)
         else:
-            S += _by_territory(tc, b.weights, T) @ _prob(eta[:, None] + nodes[tc], sigma2_psu)
+            out.append(("S", None, _by_territory(tc, b.weights, T)
+                        @ _prob(eta[:, None] + nodes[tc], sigma2_psu)))
             v = _dprob(eta + at[tc], sigma2_psu)
-            if spread is not None:
+            if spread_ is not None:
                 f = _prob(eta + at[tc], sigma2_psu)
-                spread[:, 0] += np.bincount(tc, weights=b.weights * f, minlength=T)
-                spread[:, 1] += np.bincount(tc, weights=b.weights * f * f, minlength=T)
+                out.append(("spread", None, np.column_stack([
+                    np.bincount(tc, weights=b.weights * f, minlength=T),
+                    np.bincount(tc, weights=b.weights * f * f, minlength=T)])))
         wv = b.weights * v
         if sel is None:
-            G += _sum_rows(tc, wv, Xd, T, seg)
+            out.append(("G", None, _sum_rows(tc, wv, Xd, T, seg)))
         else:
-            G[:, 0] += np.bincount(tc, weights=wv, minlength=T)
-            G[:, 1:] += _sum_rows(tc, wv, Xd, T, seg)
+            g = np.zeros((T, len(beta)))
+            g[:, 0] = np.bincount(tc, weights=wv, minlength=T)
+            g[:, 1:] = _sum_rows(tc, wv, Xd, T, seg)
+            out.append(("G", None, g))
+        return out
+
+    # a census in memory needs no reader thread ahead of the pass (it already has one)
+    blocks = src.blocks()
+    _in_block_order(blocks if getattr(src, "_cache", None) is not None else _prefetch(blocks),
+                    block_sums, sums)
     if taylor:
         D = M @ _logistic_derivatives(N)[:, 1:].T  # T x (N+1): Σ c Λ^{(n)}
         fact = np.cumprod(np.r_[1.0, np.arange(1, N + 1)])
@@ -1097,6 +1316,8 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         S = np.where(far[:, None], S, St)
         if spread is not None:
             spread[:, :2] += M[:, :2]
+    elif spread is not None:
+        spread[:, :2] += spread_
     N_ = src.children
     if spread is not None:
         spread /= N_[:, None]
@@ -1160,53 +1381,17 @@ def small_area_estimates(fit: MixedLogitFit, src: CensusSource, *, mse: str = "a
         return _small_area_estimates(fit, src, mse, bootstrap_B, seed, K, census_deff)
 
 
-def _posteriors_ahead(fit: MixedLogitFit, territory_ids: np.ndarray, K: int,
-                      curv: float | None) -> Any:
-    """Start a thread computing the posteriors at the σ_u values that
-    :func:`~clrisk.phase1.sae_sigma.sigma_mixture_mse` will ask for (same formula and
-    constants), into ``fit.data["_post_memo"]``. Why: they need the survey only, so they run
-    while the census pass reads and computes (two cores); a value not computed ahead is
-    simply computed when asked (same function, same result)."""
-    import threading
-
-    from clrisk.phase1 import sae_sigma
-
-    if curv is None or fit.boundary or fit.sigma2 <= 0:
-        return None
-    sd = min(1.0 / np.sqrt(curv), sae_sigma.MAX_LOG_SD)
-    x, _w = np.polynomial.hermite.hermgauss(sae_sigma.SIGMA_NODES)
-    sig = [fit.sigma2 * np.exp(2.0 * np.sqrt(2.0) * sd * xq) for xq in x]
-    memo: dict = {}
-
-    def work() -> None:
-        try:
-            for s2 in sig:
-                memo[(float(s2), K, id(territory_ids))] = (
-                    territory_ids, posterior(fit, territory_ids, K, sigma2=s2,
-                                             derivative=False))
-        except Exception:  # noqa: BLE001 - not cached: the caller computes it and raises
-            return
-
-    th = threading.Thread(target=work, name="sae-posteriors", daemon=True)
-    fit.data["_post_memo"] = memo
-    th.start()
-    return th
-
-
 def _small_area_estimates(fit: MixedLogitFit, src: CensusSource, mse: str, bootstrap_B: int,
                           seed: int, K: int, census_deff: float = 1.0) -> SmallAreaResult:
-    post = posterior(fit, src.territory_ids, K)
     p_ = len(fit.beta)  # curvature in log σ_u: the Newton fit's Louis Hessian (no passes)
     curv = None if fit.hessian is None or not fit.hessian[p_, p_] > 0 else float(
         fit.hessian[p_, p_])
-    ahead = _posteriors_ahead(fit, src.territory_ids, K, curv)
+    start_posteriors(fit, K)  # the σ-mixture's posteriors, in a thread
+    post = posterior(fit, src.territory_ids, K)
+    remember_posterior(fit, K, post.survey_side)
     spread = np.zeros((len(src.territory_ids), 2)) if src.rows is not None else None
-    try:
-        P, G = census_curves(src, fit.model, fit.beta, post.nodes, at=post.mean,
-                             sigma2_psu=fit.sigma2_psu, spread=spread)
-    finally:
-        if ahead is not None:
-            ahead.join()
+    P, G = census_curves(src, fit.model, fit.beta, post.nodes, at=post.mean,
+                         sigma2_psu=fit.sigma2_psu, spread=spread)
     est = (post.weights * P).sum(1)
     g1 = np.clip((post.weights * P * P).sum(1) - est ** 2, 0.0, None)
     D = G + G[:, :1] * post.dmean_dbeta
