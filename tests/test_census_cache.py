@@ -130,3 +130,24 @@ def test_an_error_in_a_worker_reaches_the_caller(tmp_path, monkeypatch):
     monkeypatch.setattr(sae, "expit", boom)
     with pytest.raises(RuntimeError, match="worker failed"):
         _curves(src)
+
+
+def test_instrument2_reads_the_same_rows_from_memory(tmp_path):
+    """Instrument 2's kernels lay out the columns themselves (column_batches): the same
+    blocks from memory as from the file, and the memory is never written."""
+    from clrisk.phase1.factors_shapley import row_blocks
+    from clrisk.phase1.shapley_direct import _parquet_blocks
+
+    path = _census_file(tmp_path, weighted=True)
+    disk, mem = _resolve(path, False, "weight"), _resolve(path, True, "weight")
+    for a, b in zip(_parquet_blocks(disk, 7_000), _parquet_blocks(mem, 7_000), strict=True):
+        assert np.array_equal(a.codes, b.codes)
+        assert all(x.tobytes() == y.tobytes() for x, y in zip(a.columns, b.columns,
+                                                                strict=True))
+        assert a.weights.tobytes() == b.weights.tobytes()
+    for a, b in zip(row_blocks(disk, 7_000), row_blocks(mem, 7_000), strict=True):
+        assert np.array_equal(a.territory_codes, b.territory_codes)
+        assert a.X.tobytes() == b.X.tobytes() and a.weights.tobytes() == b.weights.tobytes()
+    first = next(iter(mem._cache))
+    with pytest.raises(ValueError):
+        first.columns[0][0] = 1

@@ -4,8 +4,8 @@ Why: a run passes over the census several times (the small-area curves, the fact
 P(top) for the projection), and every Parquet pass decodes the file again — 0.3–0.4 s per pass
 at 10 M children, the floor of every step. The small-area pass cannot start before the mixed
 model is fitted (its curves need β̂), so the core that would wait for the fit decodes the
-census into memory instead (:meth:`CensusSource.warm
-<clrisk.phase1.census_source.CensusSource.warm>`), and the passes after it read memory.
+census into memory instead (``resolve_census(..., keep_in_memory=True)``, which counts the
+territory totals from those same batches), and the passes after it read memory.
 
 Stored types: an int8 covariate costs one byte per child (10 M children × 11 covariates:
 110 MB), not the eight of the float64 rows each pass builds per block and then drops. A
@@ -52,7 +52,9 @@ def read_batches(path: str | Path, covariates: list[str], weight: str | None,
 
     def read() -> Iterator[CachedBatch]:
         for _off, codes, values, arrays, w in iter_census_columns(
-                path, covariates, weight=weight, batch_size=batch_size, use_threads=__import__("os").environ.get("CT")=="1"):
+                path, covariates, weight=weight, batch_size=batch_size, use_threads=False):
+            for a in (codes, *arrays, *([] if w is None else [w])):
+                a.flags.writeable = False  # shared by every pass: a write would be a bug
             yield CachedBatch(codes, values, arrays, w)
 
     return read

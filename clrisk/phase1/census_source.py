@@ -118,6 +118,21 @@ class CensusSource:
         state["_cache"] = None  # a reader thread is not pickled: the copy streams its passes
         return state
 
+    def column_batches(self) -> Iterator[tuple[np.ndarray, list[str], list[np.ndarray],
+                                               np.ndarray | None]]:
+        """A streamed census batch by batch as :func:`iter_census_columns` gives it
+        (territory codes into the batch's ``values``, the covariate columns as stored,
+        weights or None) — from memory when the census is kept there. For consumers that lay
+        the columns out themselves (instrument 2's kernels)."""
+        if self._cache is not None:
+            for item in self._cache:
+                yield item.codes, item.values, item.columns, item.weights
+            return
+        for _off, codes, values, cols, w in iter_census_columns(
+                self.raw, list(self.covariates), weight=self.weight,
+                batch_size=self.batch_size):
+            yield codes, values, cols, w
+
     def _territory_index(self) -> dict[str, int]:
         if not self._index:
             self._index = {str(t): i for i, t in enumerate(self.territory_ids)}

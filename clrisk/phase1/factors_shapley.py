@@ -147,8 +147,6 @@ def row_blocks(source: object, min_rows: int = MIN_BLOCK_ROWS) -> Iterable[objec
     if getattr(source, "table", None) is not None or raw is None:
         yield from coalesce(source.blocks(), min_rows)
         return
-    from clrisk.phase1.patterns import iter_census_columns
-
     covs = list(source.covariates)
     index = {str(t): i for i, t in enumerate(source.territory_ids)}
     X = codes = w = None
@@ -160,8 +158,7 @@ def row_blocks(source: object, min_rows: int = MIN_BLOCK_ROWS) -> Iterable[objec
         X = np.empty((cap, len(covs)), dtype=np.float64, order="F")
         codes, w, n = np.empty(cap, dtype=np.intp), np.empty(cap), 0
 
-    for _off, c, values, cols, wt in iter_census_columns(raw, covs, weight=source.weight,
-                                                          batch_size=source.batch_size):
+    for c, values, cols, wt in source.column_batches():  # from memory when kept there
         m = len(c)
         if X is None or n + m > len(codes):
             if X is not None and n:

@@ -84,15 +84,10 @@ def column_blocks(source: Any, min_rows: int | None = None) -> Iterator[ColumnBl
 
 
 def _parquet_blocks(source: Any, min_rows: int) -> Iterator[ColumnBlock]:
-    from clrisk.phase1.patterns import iter_census_columns
-
-    covs = list(source.covariates)
     index = {str(t): i for i, t in enumerate(source.territory_ids)}
     parts: list[tuple[np.ndarray, list[np.ndarray], np.ndarray | None]] = []
     n = 0
-    for _off, c, values, cols, wt in iter_census_columns(source.raw, covs,
-                                                          weight=source.weight,
-                                                          batch_size=source.batch_size):
+    for c, values, cols, wt in source.column_batches():  # from memory when kept there
         # 32-bit codes: half the memory traffic when the block is reordered
         tmap = np.fromiter((index[v] for v in values), dtype=np.int32, count=len(values))
         parts.append((tmap[c], list(cols), None if wt is None else np.asarray(wt, float)))
