@@ -53,6 +53,8 @@ def read_batches(path: str | Path, covariates: list[str], weight: str | None,
     def read() -> Iterator[CachedBatch]:
         for _off, codes, values, arrays, w in iter_census_columns(
                 path, covariates, weight=weight, batch_size=batch_size, use_threads=False):
+            # codes index the batch's few territory values: the smallest integer type
+            codes = codes.astype(np.min_scalar_type(max(len(values) - 1, 0)))
             for a in (codes, *arrays, *([] if w is None else [w])):
                 a.flags.writeable = False  # shared by every pass: a write would be a bug
             yield CachedBatch(codes, values, arrays, w)

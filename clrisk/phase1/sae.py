@@ -68,10 +68,10 @@ expit(logit p̂ ± 1.96 RMSE / (p̂(1 − p̂))) — never clipped, never outsid
 
 from __future__ import annotations
 
-import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -1103,70 +1103,9 @@ def _prefetch(blocks: Iterator[Any], depth: int = 2) -> Iterator[Any]:
         th.join(timeout=5.0)
 
 
-CURVE_THREADS = 2  # threads computing census blocks (the machine the targets are set on)
 # rows per chunk of the census pass's Taylor path: measured at 10 M children, 16 k rows (their
 # 27 sums ≈ 3.5 MB) took 0.29 s against 0.55 s for whole 64 k-row Parquet batches
 CURVE_CHUNK = 16_384
-
-
-def _in_block_order(blocks: Iterator[Any], block_sums: Callable[[Any], list],
-                    sums: dict[str, np.ndarray | None], threads: int = CURVE_THREADS) -> None:
-    """Compute ``block_sums`` of the blocks on ``threads`` threads and add the results into
-    ``sums`` in block order.
-
-    Why: the NumPy work of a block releases the GIL, so a second core computes the next
-    block; adding in block order keeps the floating-point sums — and so the estimates —
-    identical from run to run whichever thread finished first."""
-    lock = threading.Lock()
-    pending: dict[int, list] = {}
-    state = {"next": 0, "error": None}
-    numbered = enumerate(blocks)
-
-    def apply(parts: list) -> None:
-        for name, idx, values in parts:
-            if idx is None:
-                sums[name] += values
-            else:  # territory rows of one block are distinct (runs of a sorted block)
-                sums[name][idx] += values
-
-    def work() -> None:
-        while True:
-            with lock:
-                if state["error"] is not None:
-                    return
-                try:
-                    i, b = next(numbered)
-                except StopIteration:
-                    return
-                except BaseException as exc:  # noqa: BLE001 - raised by the caller
-                    state["error"] = exc
-                    return
-            try:
-                parts = block_sums(b)
-            except BaseException as exc:  # noqa: BLE001 - raised by the caller
-                with lock:
-                    state["error"] = exc
-                return
-            with lock:
-                pending[i] = parts
-                while state["next"] in pending:
-                    apply(pending.pop(state["next"]))
-                    state["next"] += 1
-
-    workers = [threading.Thread(target=work, name=f"census-curves-{j}", daemon=True)
-               for j in range(threads - 1)]
-    for w in workers:
-        w.start()
-    try:
-        work()
-    finally:
-        for w in workers:
-            w.join()
-        close = getattr(blocks, "close", None)
-        if close is not None:
-            close()
-    if state["error"] is not None:
-        raise state["error"]
 
 
 def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.ndarray,
@@ -1203,7 +1142,7 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
     sel = _column_selection(model, len(src.covariates))
     whole = sel is not None and np.array_equal(sel, np.arange(len(src.covariates)))
     sums = {"S": S, "G": G, "M": M, "spread": spread_}
-    local = threading.local()
+    local = SimpleNamespace()  # buffers reused from chunk to chunk
 
     def fused_sums(b: Any) -> list[tuple[str, np.ndarray | None, np.ndarray]]:
         """The Taylor path for a block grouped by territory with design rows [1, X[:, sel]]:
@@ -1215,7 +1154,7 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         out: list[tuple[str, np.ndarray | None, np.ndarray]] = []
         k = len(sel)
         R = N + 2 + k  # rows: c p^(j+1), j = 0..N; c p(1-p); c p(1-p) x_j
-        if getattr(local, "A", None) is None:  # buffers per thread, reused
+        if getattr(local, "A", None) is None:
             local.A = np.empty((R, CURVE_CHUNK))
             local.X = np.empty((k, CURVE_CHUNK))
         cols = [b.columns[j] for j in sel]
@@ -1250,9 +1189,8 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         return out
 
     def block_sums(b: Any) -> list[tuple[str, np.ndarray | None, np.ndarray]]:
-        """This block's additions to the sums: (name, territory rows or None for all, values).
-        Why a list, not in-place sums: two threads compute blocks and the additions are
-        applied in block order, so the result does not depend on which thread ran what."""
+        """This block's additions to the sums: (name, territory rows or None for all,
+        values)."""
         tc = b.territory_codes
         seg = _segments(tc)
         if taylor and sel is not None and seg is not None:
@@ -1268,7 +1206,7 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
             p = expit(eta + at[tc])
             n = len(p)
             buf = getattr(local, "buf", None)
-            if buf is None or buf.size < n * (N + 1):  # one buffer per thread, reused
+            if buf is None or buf.size < n * (N + 1):
                 buf = local.buf = np.empty(n * (N + 1))
             A = buf[:n * (N + 1)].reshape(N + 1, n)  # row j: c p^(j+1)
             np.multiply(p, b.weights, out=A[0])
@@ -1306,8 +1244,12 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
 
     # a census in memory needs no reader thread ahead of the pass (it already has one)
     blocks = src.blocks()
-    _in_block_order(blocks if getattr(src, "_cache", None) is not None else _prefetch(blocks),
-                    block_sums, sums)
+    for b in blocks if getattr(src, "_cache", None) is not None else _prefetch(blocks):
+        for name, idx, values in block_sums(b):
+            if idx is None:
+                sums[name] += values
+            else:  # territory rows of one chunk are distinct (runs of a sorted chunk)
+                sums[name][idx] += values
     if taylor:
         D = M @ _logistic_derivatives(N)[:, 1:].T  # T x (N+1): Σ c Λ^{(n)}
         fact = np.cumprod(np.r_[1.0, np.arange(1, N + 1)])
