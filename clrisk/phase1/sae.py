@@ -1172,34 +1172,40 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
     sums = {"S": S, "G": G, "M": M, "spread": spread_}
     local = SimpleNamespace()  # buffers reused from chunk to chunk
 
+    def design_chunks(b: Any) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                np.ndarray]]:
+        """A block grouped by territory with design rows [1, X[:, sel]], in chunks of
+        ``CURVE_CHUNK`` rows (the ~3 MB a chunk's sums occupy stay in cache): territory
+        codes, weights, the columns cast once into float64 rows (k x n) and η by one BLAS
+        product. Streamed (float64) and in-memory (stored int8) blocks go through the same
+        arithmetic, so they give the same bytes."""
+        if getattr(local, "X", None) is None:
+            local.X = np.empty((len(sel), CURVE_CHUNK))
+        cols = [b.columns[j] for j in sel]
+        tcb = b.territory_codes
+        for s0 in range(0, len(tcb), CURVE_CHUNK):
+            s1 = min(len(tcb), s0 + CURVE_CHUNK)
+            X = local.X[:, :s1 - s0]
+            for j, col in enumerate(cols):
+                X[j] = col[s0:s1]
+            eta = beta[1:] @ X
+            eta += beta[0]
+            yield tcb[s0:s1], b.weights[s0:s1], X, eta
+
     def fused_sums(b: Any) -> list[tuple[str, np.ndarray | None, np.ndarray]]:
-        """The Taylor path for a block grouped by territory with design rows [1, X[:, sel]]:
-        in chunks of ``CURVE_CHUNK`` rows (the ~3 MB the chunk's rows occupy stay in cache),
-        the columns are cast once into float64 rows, η is one BLAS product, and the powers
-        c p^j and the gradient rows c p(1-p) x_j are summed per territory run in one
-        ``reduceat``. Streamed (float64) and in-memory (stored int8) blocks go through the
-        same arithmetic, so they give the same bytes."""
+        """The Taylor path, chunk by chunk (:func:`design_chunks`): the powers c p^j and
+        the gradient rows c p(1-p) x_j summed per territory run in one ``reduceat``."""
         out: list[tuple[str, np.ndarray | None, np.ndarray]] = []
         k = len(sel)
         R = N + 2 + k  # rows: c p^(j+1), j = 0..N; c p(1-p); c p(1-p) x_j
         if getattr(local, "A", None) is None:
             local.A = np.empty((R, CURVE_CHUNK))
-            local.X = np.empty((k, CURVE_CHUNK))
-        cols = [b.columns[j] for j in sel]
-        tcb = b.territory_codes
-        for s0 in range(0, len(tcb), CURVE_CHUNK):
-            s1 = min(len(tcb), s0 + CURVE_CHUNK)
-            n = s1 - s0
-            tc = tcb[s0:s1]
-            X = local.X[:, :n]
-            for j, col in enumerate(cols):
-                X[j] = col[s0:s1]
-            eta = beta[1:] @ X
-            eta += beta[0]
+        for tc, c, X, eta in design_chunks(b):
+            n = len(tc)
             p = eta + at[tc]
             expit(p, out=p)
             A = local.A[:, :n]
-            np.multiply(p, b.weights[s0:s1], out=A[0])
+            np.multiply(p, c, out=A[0])
             for j in range(1, N + 1):
                 np.multiply(A[j - 1], p, out=A[j])
             np.subtract(1.0, p, out=A[N + 1])
@@ -1212,41 +1218,29 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
             rows = far[tc]
             if rows.any():
                 tf = tc[rows]
-                out.append(("S", None, _by_territory(tf, b.weights[s0:s1][rows], T) @ expit(
+                out.append(("S", None, _by_territory(tf, c[rows], T) @ expit(
                     eta[rows, None] + nodes[tf])))
         return out
 
     def psu_sums(b: Any) -> list[tuple[str, np.ndarray | None, np.ndarray]]:
-        """The path with a PSU effect (tabulated F) for a block grouped by territory with
-        design rows [1, X[:, sel]]: per chunk of ``CURVE_CHUNK`` rows, F at the K nodes, the
-        gradient rows and (for a census sample) the spread rows are summed per territory run
-        in one ``reduceat`` (instead of sparse products and bincounts over the block)."""
+        """The path with a PSU effect (tabulated F), chunk by chunk (:func:`design_chunks`):
+        F at the K nodes, the gradient rows and (for a census sample) the spread rows summed
+        per territory run in one ``reduceat`` (instead of sparse products and bincounts)."""
         out: list[tuple[str, np.ndarray | None, np.ndarray]] = []
         k = len(sel)
         extra = 2 if spread_ is not None else 0
         R = K + 1 + k + extra  # rows: c F(η + v_tk); c F'(η + a_t); its x_j; c f, c f²
         if getattr(local, "P", None) is None:
             local.P = np.empty((R, CURVE_CHUNK))
-            local.X = np.empty((k, CURVE_CHUNK))
-        cols = [b.columns[j] for j in sel]
-        tcb = b.territory_codes
-        for s0 in range(0, len(tcb), CURVE_CHUNK):
-            s1 = min(len(tcb), s0 + CURVE_CHUNK)
-            n = s1 - s0
-            tc = tcb[s0:s1]
-            c = b.weights[s0:s1]
-            X = local.X[:, :n]
-            for j, col in enumerate(cols):
-                X[j] = col[s0:s1]
-            eta = beta[1:] @ X
-            eta += beta[0]
-            A = local.P[:, :n]
+        for tc, c, X, eta in design_chunks(b):
+            A = local.P[:, :len(tc)]
             A[:K] = _prob(nodes[tc].T + eta, sigma2_psu)
             A[:K] *= c
-            np.multiply(_dprob(eta + at[tc], sigma2_psu), c, out=A[K])
+            centre = eta + at[tc]
+            np.multiply(_dprob(centre, sigma2_psu), c, out=A[K])
             np.multiply(X, A[K], out=A[K + 1:K + 1 + k])
             if extra:
-                f = _prob(eta + at[tc], sigma2_psu)
+                f = _prob(centre, sigma2_psu)
                 np.multiply(f, c, out=A[K + 1 + k])
                 np.multiply(A[K + 1 + k], f, out=A[K + 2 + k])
             seg = _segments(tc)
