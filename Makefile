@@ -45,9 +45,9 @@ bench: venv
 ## then 10 x the other five survey countries: writes benchmarks/results/sae_replicates.json
 ## and sae_replicates_countries.json (read by the validation chapter).
 validate: venv
-	$(BIN)/python benchmarks/sae_replicates.py --replicates 50 --countries chile guatemala
+	$(BIN)/python benchmarks/sae_replicates.py --replicates 50 --countries guatemala peru
 	$(BIN)/python benchmarks/sae_replicates.py --replicates 10 \
-		--countries argentina brazil colombia mexico peru \
+		--countries argentina brazil chile colombia mexico \
 		--out benchmarks/results/sae_replicates_countries.json
 
 ## Regenerate data_samples/ from clrisk.synth (deterministic).

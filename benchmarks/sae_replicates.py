@@ -12,7 +12,7 @@ official synthetic projection's figures use its coefficients-only band, unretouc
 ``benchmarks/results/sae_replicates.json`` (per-replicate rows and the summary table) for the
 validation chapter; ``tests/test_sae.py`` runs a reduced size.
 
-Usage: python benchmarks/sae_replicates.py [--replicates 50] [--countries chile guatemala]
+Usage: python benchmarks/sae_replicates.py [--replicates 50] [--countries guatemala peru]
        [--out benchmarks/results/sae_replicates.json] [--mse analytic|bootstrap]
        [--bootstrap-B 200]
 """
@@ -165,7 +165,7 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replicates", type=int, default=50)
-    ap.add_argument("--countries", nargs="+", default=["chile", "guatemala"])
+    ap.add_argument("--countries", nargs="+", default=["guatemala", "peru"])
     ap.add_argument("--mse", default="analytic", choices=["analytic", "bootstrap"])
     ap.add_argument("--bootstrap-B", type=int, default=200,
                     help="bootstrap replicates per territory MSE (with --mse bootstrap)")

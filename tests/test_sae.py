@@ -234,7 +234,7 @@ def test_ratio_benchmark_reproduces_direct_estimates():
 
 @pytest.mark.slow
 def test_replicate_study_reduced_size():
-    """benchmarks/sae_replicates.py at reduced size (make validate runs 50 x 2 countries)."""
+    """benchmarks/sae_replicates.py at reduced size (make validate runs 50 x Guatemala and Peru)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(

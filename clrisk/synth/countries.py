@@ -64,7 +64,16 @@ class CountryParams:
     instruments: tuple[str, ...] = ("risk_model", "ivti")
     extra_covariates: tuple[str, ...] = ()
     children_per_territory: tuple[int, int] = (200, 800)
-    survey_children: int = 10_000  # approximate number of children interviewed
+    # Approximate number of children interviewed. Why these sizes: the real national surveys
+    # of Brazil, Colombia, Mexico and Peru interview tens of thousands of households a year
+    # (Brazil's PNAD Contínua over 200,000 a quarter), so 36,000-54,000 children (about
+    # 20,000-28,000 households) is still on the small side there. Until round 6 these four
+    # samples held 12,000-18,000 children, about one surveyed PSU per surveyed territory: the
+    # territory variance sigma_u was then not identified (measured: sigma_u-hat 0.36-0.56
+    # for a true 0.25, intervals covering 98-99.6%). At the realistic size many more
+    # territories hold two or more surveyed PSUs (Peru: 643 instead of 60). Argentina, Chile and Guatemala keep their sizes:
+    # their surveys are already 5-7% of the (scaled-down) synthetic population.
+    survey_children: int = 10_000
     census_households: int | None = None  # households per territory in the census sample
     mean_territory_risk: float | None = None  # calibrate to this unweighted territory mean
     households_per_psu: int = 10
@@ -122,7 +131,7 @@ COUNTRIES: dict[str, CountryParams] = {
             language="pt", projected_crs="EPSG:5880", min_working_age=16,
             extra_covariates=("school_attendance",),
             children_per_territory=(120, 600),
-            survey_children=18_000, census_households=30,
+            survey_children=54_000, census_households=30,
             risk_levels={"method": "quantiles", "k": 4},
         ),
         CountryParams(
@@ -150,7 +159,7 @@ COUNTRIES: dict[str, CountryParams] = {
             rural_share=0.23, prevalence=0.07, indigenous_share=0.12, poverty_share=0.27,
             cities=((-74.07, 4.71), (-75.57, 6.25), (-76.53, 3.45)),
             language="es", projected_crs="EPSG:9377", min_working_age=15,
-            survey_children=12_000, census_households=60,
+            survey_children=36_000, census_households=60,
         ),
         CountryParams(
             key="costa_rica",
@@ -205,7 +214,7 @@ COUNTRIES: dict[str, CountryParams] = {
             language="es", projected_crs="EPSG:6372", min_working_age=15,
             extra_covariates=("health_insurance",),
             children_per_territory=(150, 650),
-            survey_children=15_000, census_households=40,
+            survey_children=45_000, census_households=40,
         ),
         CountryParams(
             key="peru",
@@ -220,7 +229,7 @@ COUNTRIES: dict[str, CountryParams] = {
             language="es", projected_crs="EPSG:32718", min_working_age=14,
             extra_covariates=("school_attendance",),
             children_per_territory=(150, 650),
-            survey_children=15_000, census_households=50,
+            survey_children=45_000, census_households=50,
         ),
     )
 }
