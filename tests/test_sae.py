@@ -180,11 +180,12 @@ def test_pooled_figures_on_committed_samples():
         top += int((tp[s] > np.quantile(tp, 2 / 3)).sum())
         sel += int(s.sum())
     assert 0.90 <= np.mean(cover) <= 0.99, cover
-    # issue 12's target is 0.93; measured 0.886 pooled on the samples regenerated with
-    # segments of 12 households (synthetic 0.887; coverage 0.976, top third 0.980): the
-    # ranking is limited by the samples' survey sizes (the yardstick of the replicate study,
-    # with the true parameters, ranks at 0.84-0.93), so the test guards against the
-    # small-area estimate ranking worse than the official projection
+    # issue 12's target is 0.93; measured 0.891 pooled on the samples with realistic survey
+    # sizes (synthetic 0.887; coverage 0.961, top third 0.974): the ranking is limited by
+    # how much of a territory's rate its census covariates explain and how informative a
+    # low-prevalence survey is (the yardstick of the replicate study, with the true
+    # parameters, ranks at 0.84-0.94), so the test guards against the small-area estimate
+    # ranking worse than the official projection
     assert np.mean(rho) >= np.mean(rho_syn) - 0.01 and np.mean(rho) >= 0.8, (rho, rho_syn)
     assert sel > 0 and top / sel >= 0.9
 
@@ -431,15 +432,19 @@ def test_replicate_study_reader_appends_bootstrap_and_other_countries(tmp_path, 
     main = tmp_path / "sae_replicates.json"
     main.write_text(json.dumps({"replicates": 50, "mse": "analytic", "summary": [
         row("chile", "sae", 50), row("chile", "synthetic", 50)]}))
+    # a bootstrap run of a country outside the main study (argentina) must not hide that
+    # country's rows of the other-countries file
     (tmp_path / "sae_replicates_bootstrap.json").write_text(json.dumps({"summary": [
-        row("chile", "sae", 10), row("chile", "synthetic", 10)]}))
+        row("chile", "sae", 10), row("chile", "synthetic", 10), row("argentina", "sae", 10)]}))
     (tmp_path / "sae_replicates_countries.json").write_text(json.dumps({"summary": [
-        row("peru", "sae", 10), row("peru", "oracle", 10), row("chile", "sae", 10)]}))
+        row("peru", "sae", 10), row("peru", "oracle", 10), row("chile", "sae", 10),
+        row("argentina", "sae", 10)]}))
     monkeypatch.setattr(diagnostics, "REPLICATES_FILE", main)
     s = diagnostics.replicate_study()
     got = list(zip(s["country"], s["estimator"], s["replicates"], strict=True))
     assert got == [("chile", "sae", 50), ("chile", "synthetic", 50),
-                   ("chile", "sae_bootstrap", 10), ("peru", "sae", 10), ("peru", "oracle", 10)]
+                   ("chile", "sae_bootstrap", 10), ("argentina", "sae_bootstrap", 10),
+                   ("peru", "sae", 10), ("peru", "oracle", 10), ("argentina", "sae", 10)]
     assert s.attrs["replicates"] == 50 and s.attrs["mse"] == "analytic"
 
 

@@ -346,6 +346,7 @@ def replicate_study(path: str | Path | None = None) -> pd.DataFrame | None:
     summary.attrs["replicates"] = doc.get("replicates")
     summary.attrs["mse"] = doc.get("mse")
     attrs = dict(summary.attrs)
+    main_countries = set(summary["country"])
     # the bootstrap-MSE run (fewer replicates: each refits the model B times), as extra rows
     boot = p.with_name(p.stem + "_bootstrap.json")
     if path is None and boot.is_file():
@@ -356,7 +357,7 @@ def replicate_study(path: str | Path | None = None) -> pd.DataFrame | None:
     more = p.with_name(p.stem + "_countries.json")
     if path is None and more.is_file():
         extra = pd.DataFrame(json.loads(more.read_text(encoding="utf-8")).get("summary") or [])
-        summary = pd.concat([summary, extra[~extra["country"].isin(summary["country"])]],
+        summary = pd.concat([summary, extra[~extra["country"].isin(main_countries)]],
                             ignore_index=True)
     summary.attrs.update(attrs)
     return summary
