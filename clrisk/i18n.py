@@ -212,3 +212,34 @@ def country_forms(country: object, lang: str | None = None) -> dict[str, str]:
         in_c, of_c = f"in {name}", f"of {name}"
     return {"country": name, "in_country": override.get("in", in_c),
             "of_country": override.get("of", of_c)}
+
+
+def format_list(items: list[str], lang: str | None = None) -> str:
+    """"a, b and c" in ``lang`` (the catalog's "{items} and {last}": "a, b y c", "a, b et c").
+
+    Why not Babel's list format: its English pattern has the serial comma, which the rest of
+    the book does not use."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return gettext("{items} and {last}", lang).format(items=", ".join(items[:-1]),
+                                                      last=items[-1])
+
+
+_FR_ARTICLES = (("du ", "le "), ("de la ", "la "), ("de l’", "l’"), ("des ", "les "))
+
+
+def country_list(names: list[str], lang: str | None = None) -> str:
+    """Country names joined for a sentence ("Argentina, Chile and Mexico"); in French with
+    their article ("l’Argentine, le Chili et le Mexique"), taken from the "of" form that
+    :func:`country_forms` already knows, because French does not drop it in a list."""
+    lang = lang or _current
+    if lang == "fr":
+        named = []
+        for name in names:
+            of_c = country_forms(name, "fr")["of_country"]
+            named.append(next((art + of_c[len(pre):] for pre, art in _FR_ARTICLES
+                               if of_c.startswith(pre)), name))
+        names = named
+    return format_list(names, lang)
+

@@ -56,3 +56,14 @@ def test_placeholders_recognises_python_and_printf_forms() -> None:
     assert i18n.placeholders("{n} of {total:,} in %s (%(pct).1f%%)") == [
         "%(pct).1f", "%s", "{n}", "{total:,}"]
     assert i18n.placeholders("50 % ou plus") == []
+
+
+def test_country_list_joins_in_each_language_with_french_articles():
+    from clrisk.i18n import country_list, format_list
+
+    assert format_list(["a"], "en") == "a" and format_list([], "en") == ""
+    assert country_list(["Argentina", "Brazil", "Chile"], "en") == "Argentina, Brazil and Chile"
+    assert country_list(["Argentina", "Brasil", "Chile"], "es") == "Argentina, Brasil y Chile"
+    # French keeps the article in a list: l’ before a vowel, le/la by gender
+    assert country_list(["Argentine", "Brésil", "Colombie"], "fr") == \
+        "l’Argentine, le Brésil et la Colombie"

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clrisk.i18n import _
+from clrisk.i18n import _, format_list
 from clrisk.tables import fmt_int, fmt_number, fmt_percent, fmt_pp, level_names
 
 # Grades (the facilitator's guide uses them to pace a session).
@@ -156,12 +156,9 @@ def sector_name(sector: Any) -> str:
 
 def join(items: list[str], td: TrainingData) -> str:
     """"a, b and c" in the reader's language."""
-    items = [str(i) for i in items]
     if not items:
         return _("none")
-    if len(items) == 1:
-        return items[0]
-    return _("{items} and {last}").format(items=", ".join(items[:-1]), last=items[-1])
+    return format_list(items)
 
 
 def top_level(td: TrainingData) -> pd.DataFrame:
