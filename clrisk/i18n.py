@@ -242,4 +242,3 @@ def country_list(names: list[str], lang: str | None = None) -> str:
                                if of_c.startswith(pre)), name))
         names = named
     return format_list(names, lang)
-
