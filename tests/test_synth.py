@@ -419,6 +419,29 @@ def test_page_table_is_generated_from_the_files() -> None:
     assert counts["Brazil"] == 5570 and counts["Jamaica"] == 14 and counts["Guatemala"] == 340
 
 
+def test_page_prose_survey_sizes_and_design_effects_match_the_table() -> None:
+    """The survey-size sentence and the design-effect range written in the page's prose agree
+    with the generated table (the prose is hand-written, the table is not)."""
+    import re
+
+    from clrisk.synth.report import PAGE, samples_table
+
+    text = PAGE.read_text(encoding="utf-8")
+    table = samples_table().set_index("Country")
+    found = re.findall(r"([\d,]+) to ([\d,]+)\s+in (?:the )?([A-Z][\w ,]+?)(?:,\s+and|,\s+whose)",
+                       text.replace("\n", " "))
+    assert len(found) == 2, found
+    for low, high, names in found:
+        countries = [c.strip() for c in re.split(r",| and ", names) if c.strip()]
+        lo, hi = (int(v.replace(",", "")) for v in (low, high))
+        for c in countries:  # "about": within 10% of the stated range
+            n = int(table.loc[c, "Survey children"])
+            assert 0.9 * lo <= n <= 1.1 * hi, (c, n, lo, hi)
+    deff = table["Design effect"].replace("—", np.nan).dropna().astype(float)
+    assert "between 1.5 and 3 in every survey country" in text.replace("\n", " ")
+    assert deff.between(1.5, 3.0).all(), deff
+
+
 def test_admin_records_do_not_see_the_outcome() -> None:
     """Issue 16 item 4, over fresh replicates: the IVTI built from the sample records agrees with
     the true territory ranking only as far as the structural drivers do (never built in), and
