@@ -463,6 +463,14 @@ def test_background_fit_is_the_same_fit_and_reports_instead_of_warning():
     assert messages == []
     assert np.array_equal(fit.beta, direct.beta) and fit.sigma2 == direct.sigma2
     assert np.array_equal(fit.cov_beta, direct.cov_beta)
+    # the background fit also computed the survey side of the posterior at σ̂_u (overlapping
+    # the census read): placing it gives the same bytes as computing it when asked
+    assert (float(fit.sigma2), sae.PREDICT_NODES, True) in fit.data["_post_memo"]
+    assert "_post_memo" not in direct.data
+    ids = np.array(sorted(census["territory_id"].unique()))
+    prepared, fresh = sae.posterior(fit, ids), sae.posterior(direct, ids)
+    for name in ("mean", "sd", "nodes", "weights", "dmean_dbeta"):
+        assert getattr(prepared, name).tobytes() == getattr(fresh, name).tobytes(), name
 
     report: list[str] = []
     with warnings.catch_warnings(record=True) as caught:

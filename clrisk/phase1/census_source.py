@@ -27,7 +27,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clrisk.phase1.census_cache import CACHE_BYTES, CensusCache, read_batches, stored_bytes
+from clrisk.phase1.census_cache import (
+    CACHE_BYTES,
+    CachedBatch,
+    CensusCache,
+    read_batches,
+    stored_bytes,
+)
 from clrisk.phase1.patterns import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_PATTERNS,
@@ -153,9 +159,35 @@ class CensusSource:
         """Rows an estimator touches per pass: nonzero cells, or census rows."""
         return int(self.table.counts.nnz) if self.table is not None else self.n_rows
 
-    def blocks(self, cells_per_block: int = CELLS_PER_BLOCK
+    @staticmethod
+    def _stored_block(item: CachedBatch, index: dict) -> StoredBlock:
+        tmap = np.fromiter((index[v] for v in item.values), dtype=np.intp,
+                           count=len(item.values))
+        return StoredBlock(tmap[item.codes], item.columns,
+                           np.ones(len(item.codes)) if item.weights is None else item.weights)
+
+    @property
+    def in_memory(self) -> bool:
+        """True when the census rows are held in memory (``keep_in_memory``): a pass can
+        then read its blocks from several threads (:meth:`blocks` ``part=``)."""
+        return self._cache is not None
+
+    def blocks(self, cells_per_block: int = CELLS_PER_BLOCK, part: tuple[int, int] | None = None
                ) -> Iterator[CensusBlock | StoredBlock]:
-        """Yield the census as :class:`CensusBlock` s (pattern cells, or row batches)."""
+        """Yield the census as :class:`CensusBlock` s (pattern cells, or row batches).
+
+        ``part=(i, n)``: only the blocks whose position is i modulo n (the same blocks
+        ``enumerate(blocks())`` would number so), for n threads sharing one pass."""
+        if part is not None:
+            i, n = part
+            if self._cache is None:
+                yield from (b for j, b in enumerate(self.blocks(cells_per_block)) if j % n == i)
+                return
+            index = self._territory_index()
+            for j, item in enumerate(self._cache):
+                if j % n == i:
+                    yield self._stored_block(item, index)
+            return
         covs = list(self.covariates)
         if self.table is not None:
             tab = self.table
@@ -172,11 +204,7 @@ class CensusSource:
         if self._cache is not None:  # the batches in memory, as the file would give them
             index = self._territory_index()
             for item in self._cache:
-                n = len(item.codes)
-                tmap = np.fromiter((index[v] for v in item.values), dtype=np.intp,
-                                   count=len(item.values))
-                yield StoredBlock(tmap[item.codes], item.columns,
-                                  np.ones(n) if item.weights is None else item.weights)
+                yield self._stored_block(item, index)
             return
         index = self._territory_index()
         for b in iter_census(self.raw, covs, weight=self.weight, batch_size=self.batch_size):

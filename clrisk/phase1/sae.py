@@ -68,10 +68,11 @@ expit(logit p̂ ± 1.96 RMSE / (p̂(1 − p̂))) — never clipped, never outsid
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,7 @@ from threadpoolctl import threadpool_limits
 from clrisk.errors import data_error
 from clrisk.i18n import _
 from clrisk.phase1.census_source import CensusSource, design_matrix
+from clrisk.phase1.kernels import psu_scores, taylor_sums
 from clrisk.schema import TERRITORY_ID
 
 Z95 = 1.959963984540054
@@ -502,19 +504,14 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
     if "_Xw" not in d:
         d["_Xw"] = Xp * wp[:, None]
     Xw = d["_Xw"]
-    Sc = np.zeros((C, GK, q_))
+    # β scores: the products (y − p) x w for every quadrature point summed per PSU, and
+    # the posterior weight of p(1 − p) per row, in one compiled pass over the rows
+    Sb = np.zeros((C, GK, p_))
     vw = np.empty(n)
-    # β scores: in each chunk of rows, the products (y − p) x w for every quadrature point
-    # summed per PSU by one reduceat
-    chunks = _psu_chunks(d)
-    Zbuf = np.empty((max(b - a for a, b, *_r in chunks), GK, p_))
-    for a, b, loc, s0, s1 in chunks:
-        qa = Q[a:b]
-        vw[a:b] = ((qa * (1.0 - qa)) * om[cp[a:b]]).sum(1)
-        Rch = sign[a:b, None] * (1.0 - qa)  # rows x GK: y − p
-        Zch = Zbuf[:b - a]
-        np.multiply(Rch[:, :, None], Xw[a:b, None, :], out=Zch)
-        Sc[s0:s1, :, :p_] = np.add.reduceat(Zch, loc, axis=0)
+    psu_scores(Q, np.ascontiguousarray(om), cp.astype(np.intp, copy=False),
+               np.ascontiguousarray(sign, dtype=np.float64), np.ascontiguousarray(Xw), vw, Sb)
+    Sc = np.zeros((C, GK, q_))
+    Sc[:, :, :p_] = Sb
     au = U ** 2 / su2 - 1.0  # m x G: score of log σ_u given u
     if nested:
         Sc[:, :, p_ + 1] = np.tile(vk ** 2 / (sv * sv) - 1.0, G)[None, :]
@@ -838,17 +835,33 @@ def _survey_posterior(fit: MixedLogitFit, d: dict, beta: np.ndarray, s2: float, 
     return _SurveyPosterior(mu, tau, vn, aw, dmu)
 
 
-def start_posteriors(fit: MixedLogitFit, K: int = PREDICT_NODES) -> None:
+def prepare_posteriors(fit: MixedLogitFit, K: int = PREDICT_NODES) -> None:
+    """Compute, on the calling thread, the survey side of the posterior at σ̂_u (with dμ/dβ)
+    and at the σ-mixture's other σ_u values; :func:`posterior` then only places them among
+    the census territories. Same function, same inputs: the same bytes as computing them
+    when asked.
+
+    Why: they need the survey only. Run in the fit's thread right after the fit
+    (:func:`clrisk.phase1.sae_run.start_small_area_fit`), they overlap the census read, which
+    takes longer than the fit, instead of delaying the census pass that follows it."""
+    s2 = max(float(fit.sigma2), SIGMA_FLOOR ** 2)
+    with threadpool_limits(limits=1, user_api="blas"):  # the other core reads the census
+        remember_posterior(fit, K, _survey_posterior(fit, fit.data, fit.beta, s2,
+                                                     fit.sigma2_psu, K, True))
+
+
+def start_posteriors(fit: MixedLogitFit, K: int = PREDICT_NODES, background: bool = True
+                     ) -> None:
     """Start computing, in one background thread, the survey side of the posteriors at the
     σ_u values of the σ-mixture (:func:`~clrisk.phase1.sae_sigma.sigma_mixture_mse`, same
     formula and constants) other than σ̂_u itself; :func:`posterior` then only places them
     among the census territories (waiting for one still being computed). Idempotent.
 
-    Why: they need the survey only, so they run beside the posterior at σ̂_u and the census
-    pass, on the second core. Same function, same inputs: the same bytes as computing them
-    when asked. The middle node of the odd rule asks for σ̂_u exactly: its nodes and
+    Why: they need the survey only, so they run beside the census pass (whose two lanes
+    release the interpreter lock, :mod:`clrisk.phase1.kernels`). ``background=False``
+    computes them on the calling thread. Same function, same inputs: the same bytes as
+    computing them when asked. The middle node of the odd rule asks for σ̂_u exactly: its nodes and
     weights are those of the posterior at σ̂_u (:func:`remember_posterior`)."""
-    import threading
     from concurrent.futures import Future
 
     from clrisk.phase1 import sae_sigma
@@ -880,6 +893,9 @@ def start_posteriors(fit: MixedLogitFit, K: int = PREDICT_NODES) -> None:
             except BaseException as exc:  # noqa: BLE001 - raised where it is asked for
                 fut.set_exception(exc)
 
+    if not background:
+        work()
+        return
     threading.Thread(target=work, name="sae-posteriors", daemon=True).start()
 
 
@@ -1134,6 +1150,8 @@ def _prefetch(blocks: Iterator[Any], depth: int = 2) -> Iterator[Any]:
 # rows per chunk of the census pass's Taylor path: measured at 10 M children, 16 k rows (their
 # 27 sums ≈ 3.5 MB) took 0.29 s against 0.55 s for whole 64 k-row Parquet batches
 CURVE_CHUNK = 16_384
+# accumulators of a census pass, one per thread when the census is in memory (two cores)
+CURVE_LANES = 2
 
 
 def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.ndarray,
@@ -1167,10 +1185,18 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         far = np.max(np.abs(delta), axis=1) > TAYLOR_RADIUS
     M = np.zeros((T, N + 1))  # Σ c p^j, j = 1..N+1 (Taylor path)
     spread_ = np.zeros((T, 2)) if spread is not None and not taylor else None
+    sums = {"S": S, "G": G, "M": M}
     sel = _column_selection(model, len(src.covariates))
     whole = sel is not None and np.array_equal(sel, np.arange(len(src.covariates)))
-    sums = {"S": S, "G": G, "M": M, "spread": spread_}
-    local = SimpleNamespace()  # buffers reused from chunk to chunk
+
+    def zeros() -> dict[str, np.ndarray | None]:
+        return {"S": np.zeros_like(S), "G": np.zeros_like(G), "M": np.zeros_like(M),
+                "spread": None if spread_ is None else np.zeros_like(spread_)}
+
+    # block j adds to lane j % CURVE_LANES, and the lanes are added at the end in order:
+    # the same bytes whether one thread walks the blocks or one thread per lane does
+    lanes = [zeros() for _ in range(CURVE_LANES)]
+    local = threading.local()  # each thread's buffers, reused from chunk to chunk
 
     def design_chunks(b: Any) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray,
                                                 np.ndarray]]:
@@ -1192,35 +1218,16 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
             eta += beta[0]
             yield tcb[s0:s1], b.weights[s0:s1], X, eta
 
-    def fused_sums(b: Any) -> list[tuple[str, np.ndarray | None, np.ndarray]]:
+    def fused_sums(b: Any, acc: dict) -> None:
         """The Taylor path, chunk by chunk (:func:`design_chunks`): the powers c p^j and
-        the gradient rows c p(1-p) x_j summed per territory run in one ``reduceat``."""
-        out: list[tuple[str, np.ndarray | None, np.ndarray]] = []
-        k = len(sel)
-        R = N + 2 + k  # rows: c p^(j+1), j = 0..N; c p(1-p); c p(1-p) x_j
-        if getattr(local, "A", None) is None:
-            local.A = np.empty((R, CURVE_CHUNK))
-        for tc, c, X, eta in design_chunks(b):
-            n = len(tc)
-            p = eta + at[tc]
-            expit(p, out=p)
-            A = local.A[:, :n]
-            np.multiply(p, c, out=A[0])
-            for j in range(1, N + 1):
-                np.multiply(A[j - 1], p, out=A[j])
-            np.subtract(1.0, p, out=A[N + 1])
-            np.multiply(A[N + 1], A[0], out=A[N + 1])
-            np.multiply(X, A[N + 1], out=A[N + 2:])
-            seg = _segments(tc)
-            sums_t = np.add.reduceat(A, seg, axis=1).T
-            ts = tc[seg]  # distinct within a chunk: each chunk's parts are applied on their own
-            out += [("M", ts, sums_t[:, :N + 1]), ("G", ts, sums_t[:, N + 1:])]
+        the gradient rows c p(1-p) x_j added per territory by one compiled pass over the
+        rows (:func:`~clrisk.phase1.kernels.taylor_sums`; rows in any order)."""
+        for tc, c, _X, eta in design_chunks(b):
+            taylor_sums(local.X, eta, tc, c, at, acc["M"], acc["G"])
             rows = far[tc]
             if rows.any():
                 tf = tc[rows]
-                out.append(("S", None, _by_territory(tf, c[rows], T) @ expit(
-                    eta[rows, None] + nodes[tf])))
-        return out
+                acc["S"] += _by_territory(tf, c[rows], T) @ expit(eta[rows, None] + nodes[tf])
 
     def psu_sums(b: Any) -> list[tuple[str, np.ndarray | None, np.ndarray]]:
         """The path with a PSU effect (tabulated F), chunk by chunk (:func:`design_chunks`):
@@ -1251,13 +1258,24 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
                 out.append(("spread", ts, sums_t[:, K + 1 + k:]))
         return out
 
-    def block_sums(b: Any) -> list[tuple[str, np.ndarray | None, np.ndarray]]:
-        """This block's additions to the sums: (name, territory rows or None for all,
-        values)."""
+    def block_sums(b: Any, acc: dict) -> None:
+        """Add this block to the sums of one lane."""
+        if sel is not None and taylor:
+            fused_sums(b, acc)
+            return
+        for name, idx, values in other_sums(b):
+            if idx is None:
+                acc[name] += values
+            else:  # territory rows of one chunk are distinct (runs of a sorted chunk)
+                acc[name][idx] += values
+
+    def other_sums(b: Any) -> list[tuple[str, np.ndarray | None, np.ndarray]]:
+        """This block's additions to the sums off the compiled Taylor path: (name,
+        territory rows or None for all, values)."""
         tc = b.territory_codes
         seg = _segments(tc)
         if sel is not None and seg is not None:
-            return fused_sums(b) if taylor else psu_sums(b)
+            return psu_sums(b)
         out: list[tuple[str, np.ndarray | None, np.ndarray]] = []
         if sel is None:
             Xd = design_matrix(model, b.X)
@@ -1305,14 +1323,28 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
             out.append(("G", None, g))
         return out
 
-    # a census in memory needs no reader thread ahead of the pass (it already has one)
-    blocks = src.blocks()
-    for b in blocks if getattr(src, "_cache", None) is not None else _prefetch(blocks):
-        for name, idx, values in block_sums(b):
-            if idx is None:
-                sums[name] += values
-            else:  # territory rows of one chunk are distinct (runs of a sorted chunk)
-                sums[name][idx] += values
+    if src.in_memory and taylor and sel is not None:
+        # the compiled pass releases the interpreter lock: one thread per lane
+        def run_lane(i: int) -> None:
+            for b in src.blocks(part=(i, CURVE_LANES)):
+                block_sums(b, lanes[i])
+
+        with ThreadPoolExecutor(CURVE_LANES - 1, thread_name_prefix="census-lane") as pool:
+            others = [pool.submit(run_lane, i) for i in range(1, CURVE_LANES)]
+            run_lane(0)
+            for fut in others:
+                fut.result()
+    else:
+        # a census in memory needs no reader thread ahead of the pass (it already has one)
+        blocks = src.blocks()
+        for j, b in enumerate(blocks if src.in_memory else _prefetch(blocks)):
+            block_sums(b, lanes[j % CURVE_LANES])
+    for name in ("S", "G", "M"):
+        for lane in lanes:
+            sums[name] += lane[name]
+    if spread_ is not None:
+        for lane in lanes:
+            spread_ += lane["spread"]
     if taylor:
         D = M @ _logistic_derivatives(N)[:, 1:].T  # T x (N+1): Σ c Λ^{(n)}
         fact = np.cumprod(np.r_[1.0, np.arange(1, N + 1)])

@@ -37,6 +37,7 @@ from clrisk.phase1.sae import (
     fit_mixed_logit,
     p_top,
     predictive_draws,
+    prepare_posteriors,
     small_area_estimates,
     synthetic_draws,
 )
@@ -93,6 +94,7 @@ def _fit_reporting(survey: pd.DataFrame, model: Any, scaling: str) -> tuple[Any,
     messages: list[str] = []
     fit = fit_mixed_logit(survey, list(model.covariates), scaling=scaling, model=model,
                           report=messages)
+    prepare_posteriors(fit)  # survey-only work, while the caller still reads the census
     return fit, messages
 
 

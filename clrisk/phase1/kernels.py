@@ -1,0 +1,91 @@
+"""Compiled row kernels for the census passes (numba, compiled once and cached on disk).
+
+Why: the small-area census pass touches every census child (10 M at Brazil's scale) and is
+the largest step after the fit. Written as whole-array NumPy operations it makes ~30 passes
+over each chunk (the logistic, 15 powers, 12 gradient rows, a segmented sum) and holds
+Python's global interpreter lock between them, so a second thread gains nothing (measured:
+0.40 s on one thread, 0.41 s on two). A kernel makes one pass per row and releases the lock
+(``nogil``), so two threads split a census in memory between the two cores.
+
+Arithmetic: each kernel sums a chunk's rows in row order into per-territory accumulators and
+adds them to the totals once per run of one territory, so the result depends only on the rows
+and their order — never on threads or timing (callers fix which rows each accumulator sees,
+see :func:`clrisk.phase1.sae.census_curves`).
+
+Compilation: the first call in a fresh installation compiles the kernel (about 1 s) and writes
+it to numba's cache (``__pycache__`` beside this file, or ``NUMBA_CACHE_DIR``); later
+processes load it in milliseconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+
+
+def _array(dtype: types.Type, ndim: int, readonly: bool = True) -> types.Array:
+    """A C-ordered array type; inputs are declared read-only so that a census held in memory
+    (read-only arrays, :mod:`clrisk.phase1.census_cache`) and ordinary arrays both match."""
+    return types.Array(dtype, ndim, "C", readonly=readonly)
+
+
+_F1, _F2, _I1 = _array(types.float64, 1), _array(types.float64, 2), _array(types.intp, 1)
+_OUT1, _OUT2 = _array(types.float64, 1, False), _array(types.float64, 2, False)
+_OUT3 = _array(types.float64, 3, False)
+
+
+@njit(types.void(_F2, _F1, _I1, _F1, _F1, _OUT2, _OUT2), nogil=True, cache=True)
+def taylor_sums(X: np.ndarray, eta: np.ndarray, tc: np.ndarray, c: np.ndarray,
+                at: np.ndarray, M: np.ndarray, G: np.ndarray) -> None:  # pragma: no cover
+    """For every row i (territory t = tc[i], weight c_i, p_i = Λ(η_i + at_t)), add to the
+    totals of t: c_i p_i^(j+1) to ``M[t, j]`` for j = 0..M.shape[1]−1 (the Taylor path's
+    power sums), c_i p_i(1 − p_i) to ``G[t, 0]`` and c_i p_i(1 − p_i) X[j, i] to
+    ``G[t, j + 1]`` (the gradient of the curve in β). ``X``: k x n design columns (without
+    the constant), C order per column as the census pass lays them out."""
+    n = eta.shape[0]
+    k = X.shape[0]
+    n1 = M.shape[1]
+    acc = np.zeros(n1 + 1 + k)
+    i = 0
+    while i < n:
+        t = tc[i]
+        a_t = at[t]
+        acc[:] = 0.0
+        while i < n and tc[i] == t:
+            p = 1.0 / (1.0 + np.exp(-(eta[i] + a_t)))
+            ci = c[i]
+            a = ci * p
+            for j in range(n1):
+                acc[j] += a
+                a *= p
+            v = ci * p * (1.0 - p)
+            acc[n1] += v
+            for j in range(k):
+                acc[n1 + 1 + j] += v * X[j, i]
+            i += 1
+        for j in range(n1):
+            M[t, j] += acc[j]
+        for j in range(k + 1):
+            G[t, j] += acc[n1 + j]
+
+
+@njit(types.void(_F2, _F2, _I1, _F1, _F2, _OUT1, _OUT3), nogil=True, cache=True)
+def psu_scores(Q: np.ndarray, om: np.ndarray, cp: np.ndarray, sign: np.ndarray,
+               Xw: np.ndarray, vw: np.ndarray, Sc: np.ndarray) -> None:  # pragma: no cover
+    """The mixed-model fit's per-PSU complete-data scores of β and posterior weights, rows in
+    PSU order (:func:`clrisk.phase1.sae._louis`): for row i of PSU c = cp[i] and quadrature
+    point g, with q = Q[i, g] (Λ of the observed outcome), add (y_i − p_ig) w_i x_i =
+    sign_i (1 − q) Xw[i] to ``Sc[c, g, :p]`` and set vw[i] = Σ_g q(1 − q) om[c, g].
+    Rows are summed in order, as ``np.add.reduceat`` sums a PSU's rows."""
+    n, gk = Q.shape
+    p = Xw.shape[1]
+    for i in range(n):
+        c = cp[i]
+        s = 0.0
+        for g in range(gk):
+            q = Q[i, g]
+            s += q * (1.0 - q) * om[c, g]
+            r = sign[i] * (1.0 - q)
+            for j in range(p):
+                Sc[c, g, j] += r * Xw[i, j]
+        vw[i] = s
