@@ -41,6 +41,7 @@ def one_replicate(country: str, seed: int, mse: str = "analytic", draws: int = 2
     from clrisk.phase1.census_source import resolve_census
     from clrisk.phase1.model import fit_risk_model
     from clrisk.phase1.sae_run import territory_estimates
+    from clrisk.phase1.sae_yardstick import oracle_estimates
     from clrisk.phase1.scoring import score_territories
     from clrisk.synth.build import simulate_country
 
@@ -60,7 +61,7 @@ def one_replicate(country: str, seed: int, mse: str = "analytic", draws: int = 2
                                   draws=draws, seed=seed)
     t = est.table
     if est.sae is not None:
-        t = t.merge(oracle_columns(est.sae, src, sc.truth), on="territory_id", how="left")
+        t = t.merge(oracle_estimates(est.sae, src, sc.truth), on="territory_id", how="left")
     tp = t["territory_id"].map(sc.truth["territory_probability"]).to_numpy()
     te = t["territory_id"].map(expected_rates(sc, covs)).to_numpy()
     top = tp > np.quantile(tp, 2 / 3)
@@ -115,36 +116,6 @@ def expected_rates(sc, covs: list[str]) -> pd.Series:
          else np.ones(len(cen)))
     g = cen["territory_id"].astype(str).to_numpy()
     return pd.Series(p * w).groupby(g).sum() / pd.Series(w).groupby(g).sum()
-
-
-def oracle_columns(sae, src, truth: dict) -> pd.DataFrame:
-    """The empirical best predictor with the TRUE parameters (generating β, σ_u, σ_v).
-
-    Why: it is the best any estimator can do with this survey and census (no error from
-    estimating β or σ), so its Spearman and coverage bound what the fitted estimator can
-    reach under the generating process; a target above the oracle's figure is out of reach
-    of every method, not only of ours. Its RMSE is the posterior sd (g1: nothing estimated)
-    and, for a census sample, the sample's own error (g4)."""
-    from dataclasses import replace
-
-    from clrisk.phase1.sae import logit_interval, small_area_estimates
-
-    fit = sae.fit
-    dgp = truth["dgp_coefficients"]
-    beta = np.array([dgp[n] for n in fit.names], dtype=np.float64)
-    sv2 = float(truth["design"].get("sigma_psu", 0.0)) ** 2 if fit.data["nested"] else 0.0
-    oracle = replace(fit, beta=beta, cov_beta=np.zeros_like(fit.cov_beta),
-                     sigma2=float(truth["sigma_u"]) ** 2, sigma2_psu=sv2, boundary=False)
-    res = small_area_estimates(oracle, src, mse="analytic", census_deff=sae.census_deff)
-    rmse = np.sqrt(res.g1 + res.g4)  # no estimation error, but a census sample's own error
-    lo, hi = logit_interval(res.estimate, rmse)
-    from clrisk.phase1.sae import p_top, predictive_draws
-
-    res.rmse = rmse
-    return pd.DataFrame({"territory_id": res.territory_ids.astype(str), "oracle_mean_probability":
-                         res.estimate, "oracle_rmse": rmse, "oracle_ci_low": lo,
-                         "oracle_ci_high": hi,
-                         "oracle_p_top": p_top(predictive_draws(res, 200, 1))})
 
 
 def summarise(df: pd.DataFrame) -> pd.DataFrame:

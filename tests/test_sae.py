@@ -162,15 +162,20 @@ SAMPLE_COUNTRIES = ["argentina", "brazil", "chile", "colombia", "guatemala", "me
 
 @pytest.mark.slow
 def test_pooled_figures_on_committed_samples():
-    """Issue 12's three figures pooled over the seven survey+census samples (run output)."""
+    """Issue 12's three figures pooled over the seven survey+census samples (run output),
+    next to the yardstick: the same predictor with the samples' TRUE parameters."""
     from scipy.stats import spearmanr
 
     from clrisk.data import load_country
-    from clrisk.pipeline import run_country
+    from clrisk.phase1.census_source import resolve_census
+    from clrisk.phase1.sae_yardstick import oracle_estimates
+    from clrisk.pipeline import census_source, census_weight, run_country
 
-    cover, rho, rho_syn, top, sel = [], [], [], 0, 0
+    cover, rho, rho_syn, rho_oracle, top, sel = [], [], [], [], 0, 0
     for c in SAMPLE_COUNTRIES:
-        t = run_country(load_country(c), draws=100).territories
+        data = load_country(c)
+        run = run_country(data, draws=100)
+        t = run.territories
         truth = json.loads((ROOT / "data_samples" / c / "truth.json").read_text())
         tp = t["territory_id"].map(truth["territory_probability"]).to_numpy()
         cover.append(np.mean((tp >= t["ci_low"]) & (tp <= t["ci_high"])))
@@ -179,14 +184,20 @@ def test_pooled_figures_on_committed_samples():
         s = t["p_top"].to_numpy() >= 0.9
         top += int((tp[s] > np.quantile(tp, 2 / 3)).sum())
         sel += int(s.sum())
+        census = census_source(data)
+        src = resolve_census(census, list(data.profile.covariates),
+                             weight=census_weight(census))
+        o = oracle_estimates(run.estimates.sae, src, truth, draws=20)
+        ot = o["territory_id"].map(truth["territory_probability"]).to_numpy()
+        rho_oracle.append(spearmanr(o["oracle_mean_probability"], ot)[0])
     assert 0.90 <= np.mean(cover) <= 0.99, cover
-    # issue 12's target is 0.93; measured 0.891 pooled on the samples with realistic survey
-    # sizes (synthetic 0.887; coverage 0.961, top third 0.974): the ranking is limited by
-    # how much of a territory's rate its census covariates explain and how informative a
-    # low-prevalence survey is (the yardstick of the replicate study, with the true
-    # parameters, ranks at 0.84-0.94), so the test guards against the small-area estimate
-    # ranking worse than the official projection
-    assert np.mean(rho) >= np.mean(rho_syn) - 0.01 and np.mean(rho) >= 0.8, (rho, rho_syn)
+    # issue 12's target is 0.93. Measured on these samples: 0.891, the projection 0.887 and
+    # the yardstick 0.892 — with the true β and σ no predictor ranks these territories at
+    # 0.93 (low prevalence, few surveyed PSUs per territory, and a true rate that carries the
+    # draw of a territory's few synthetic segments). So the test asks what the data allow:
+    # the fitted estimate ranks as well as the yardstick and not worse than the projection
+    assert np.mean(rho) >= np.mean(rho_oracle) - 0.01, (rho, rho_oracle)
+    assert np.mean(rho) >= np.mean(rho_syn) - 0.01, (rho, rho_syn)
     assert sel > 0 and top / sel >= 0.9
 
 
