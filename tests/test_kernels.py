@@ -83,3 +83,20 @@ def test_census_pass_lanes_give_the_same_bytes_on_one_thread(tmp_path, monkeypat
     serial = sae.census_curves(src, None, beta, nodes, at=mean)
     for a, b in zip(threaded, serial, strict=True):
         assert a.tobytes() == b.tobytes()
+
+
+def test_logit_segments_interpolate_and_extrapolate_on_the_logit_scale():
+    rng = np.random.default_rng(13)
+    T, K, D = 80, 7, 40
+    nodes = np.sort(rng.normal(0.0, 0.6, (T, K)), axis=1)
+    L = np.sort(rng.normal(-2.0, 1.0, (T, K)), axis=1)
+    slope = (L[:, 1:] - L[:, :-1]) / (nodes[:, 1:] - nodes[:, :-1])
+    u = rng.normal(0.0, 1.2, (D, T))  # inside the nodes and beyond both ends
+    out = np.empty((D, T))
+    kernels.logit_segments(L, np.ascontiguousarray(slope), nodes, u, out)
+    for t in range(T):  # np.interp inside; the outer segments' lines outside
+        inside = np.interp(u[:, t], nodes[t], L[t])
+        low = L[t, 0] + slope[t, 0] * (u[:, t] - nodes[t, 0])
+        high = L[t, -1] + slope[t, -1] * (u[:, t] - nodes[t, -1])
+        ref = np.where(u[:, t] < nodes[t, 0], low, np.where(u[:, t] > nodes[t, -1], high, inside))
+        np.testing.assert_allclose(out[:, t], ref, rtol=1e-12, atol=1e-12)

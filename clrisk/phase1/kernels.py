@@ -89,3 +89,23 @@ def psu_scores(Q: np.ndarray, om: np.ndarray, cp: np.ndarray, sign: np.ndarray,
             for j in range(p):
                 Sc[c, g, j] += r * Xw[i, j]
         vw[i] = s
+
+
+@njit(types.void(_F2, _F2, _F2, _F2, _OUT2), nogil=True, cache=True)
+def logit_segments(L: np.ndarray, slope: np.ndarray, nodes: np.ndarray, u: np.ndarray,
+                   out: np.ndarray) -> None:  # pragma: no cover
+    """Linear interpolation on the logit scale for draws u (D x T) between a territory's K
+    ascending nodes (T x K; ``L`` the logits there, ``slope`` T x (K − 1) per segment),
+    extrapolated from the outer segments: out[d, t] = L[t, j] + slope[t, j] (u − nodes[t, j])
+    with j the segment of u (the number of inner nodes at or below u). One pass per draw
+    instead of K − 2 comparison passes and three gathers."""
+    D, T = u.shape
+    K = nodes.shape[1]
+    for d in range(D):
+        for t in range(T):
+            x = u[d, t]
+            j = 0
+            for k in range(1, K - 1):
+                if x >= nodes[t, k]:
+                    j += 1
+            out[d, t] = L[t, j] + slope[t, j] * (x - nodes[t, j])

@@ -84,7 +84,7 @@ from threadpoolctl import threadpool_limits
 from clrisk.errors import data_error
 from clrisk.i18n import _
 from clrisk.phase1.census_source import CensusSource, design_matrix
-from clrisk.phase1.kernels import psu_scores, taylor_sums
+from clrisk.phase1.kernels import logit_segments, psu_scores, taylor_sums
 from clrisk.schema import TERRITORY_ID
 
 Z95 = 1.959963984540054
@@ -1476,18 +1476,14 @@ class PredictiveDraws:
 
 def _interp_logit(P: np.ndarray, nodes: np.ndarray, u: np.ndarray) -> np.ndarray:
     """P_t(u) for draws u (D x T) from the K node values per territory (linear on the logit
-    scale, extrapolated linearly beyond the outer nodes); vectorised over draws. Nodes are
-    ascending per territory; the segment of each draw is counted node by node (no
-    D x T x K temporary)."""
+    scale, extrapolated linearly beyond the outer nodes; nodes ascending per territory)."""
     L = logit(np.clip(P, 1e-12, 1 - 1e-12))  # T x K
-    T, K = nodes.shape
-    j = np.zeros(u.shape, dtype=np.intp)  # segment: clip(#(nodes <= u) − 1, 0, K − 2)
-    for k in range(1, K - 1):
-        j += u >= nodes[:, k]
     slope = (L[:, 1:] - L[:, :-1]) / np.maximum(nodes[:, 1:] - nodes[:, :-1], 1e-12)
-    rows = np.arange(T)
-    x0 = nodes[rows, j]
-    return expit(L[rows, j] + slope[rows, j] * (u - x0))
+    out = np.empty(u.shape)
+    # segment: clip(#(nodes <= u) − 1, 0, K − 2), one compiled pass over the draws
+    logit_segments(L, np.ascontiguousarray(slope), np.ascontiguousarray(nodes),
+                   np.ascontiguousarray(u), out)
+    return expit(out, out=out)
 
 
 def predictive_draws(result: SmallAreaResult, draws: int = 200, seed: int = 12345
