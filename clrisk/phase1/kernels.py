@@ -109,3 +109,62 @@ def logit_segments(L: np.ndarray, slope: np.ndarray, nodes: np.ndarray, u: np.nd
                 if x >= nodes[t, k]:
                     j += 1
             out[d, t] = L[t, j] + slope[t, j] * (x - nodes[t, j])
+
+
+@njit(types.float64(_F1, types.float64, types.float64, types.float64), nogil=True, cache=True,
+      inline="always")
+def _on_grid(values: np.ndarray, s: float, inv_step: float, offset: float
+             ) -> float:  # pragma: no cover
+    """``values`` (a table on a uniform grid) at s, linearly interpolated and clamped at the
+    ends — the arithmetic of :func:`clrisk.phase1.sae._on_grid`, one value at a time; an
+    empty table stands for Λ itself."""
+    n = values.shape[0]
+    if n == 0:  # no table: the logistic itself (no PSU effect)
+        return 1.0 / (1.0 + np.exp(-s))
+    x = s * inv_step + offset
+    if x < 0.0:
+        x = 0.0
+    elif x > n - 1.0:
+        x = n - 1.0
+    j = int(x)
+    x -= j
+    lo = values[j]
+    return (values[min(j, n - 2) + 1] - lo) * x + lo
+
+
+@njit(types.void(_F2, _F1, _I1, _F1, _F2, _F1, _F1, _F1, types.float64, types.float64,
+                 _OUT2, _OUT2, _OUT2), nogil=True, cache=True)
+def psu_curve_sums(X: np.ndarray, eta: np.ndarray, tc: np.ndarray, c: np.ndarray,
+                   nodes: np.ndarray, at: np.ndarray, F: np.ndarray, dF: np.ndarray,
+                   inv_step: float, offset: float, S: np.ndarray, G: np.ndarray,
+                   spread: np.ndarray) -> None:  # pragma: no cover
+    """The census pass with a PSU effect: F(s) = E Λ(s + v) and F' tabulated on a uniform grid.
+    For every row i of territory t: c_i F(η_i + nodes[t, k]) added to ``S[t, k]``;
+    c_i F'(η_i + at_t) to ``G[t, 0]`` and times X[j, i] to ``G[t, j + 1]``; when ``spread``
+    has rows, c_i f and c_i f² with f = F(η_i + at_t) to ``spread[t]`` (a census sample's
+    spread of the children's probabilities). Empty ``F`` and ``dF``: no PSU effect, F = Λ
+    computed exactly (the exact pass that checks the Taylor series)."""
+    n = eta.shape[0]
+    k = X.shape[0]
+    K = nodes.shape[1]
+    with_spread = spread.shape[0] > 0
+    for i in range(n):
+        t = tc[i]
+        ci = c[i]
+        e = eta[i]
+        for q in range(K):
+            S[t, q] += ci * _on_grid(F, e + nodes[t, q], inv_step, offset)
+        centre = e + at[t]
+        if dF.shape[0] == 0:  # Λ' = Λ(1 − Λ)
+            p = _on_grid(dF, centre, inv_step, offset)
+            v = p * (1.0 - p) * ci
+        else:
+            v = _on_grid(dF, centre, inv_step, offset) * ci
+        G[t, 0] += v
+        for j in range(k):
+            G[t, j + 1] += X[j, i] * v
+        if with_spread:
+            f = _on_grid(F, centre, inv_step, offset)
+            a = f * ci
+            spread[t, 0] += a
+            spread[t, 1] += a * f

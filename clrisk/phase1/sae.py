@@ -84,7 +84,7 @@ from threadpoolctl import threadpool_limits
 from clrisk.errors import data_error
 from clrisk.i18n import _
 from clrisk.phase1.census_source import CensusSource, design_matrix
-from clrisk.phase1.kernels import logit_segments, psu_scores, taylor_sums
+from clrisk.phase1.kernels import logit_segments, psu_curve_sums, psu_scores, taylor_sums
 from clrisk.schema import TERRITORY_ID
 
 Z95 = 1.959963984540054
@@ -1229,39 +1229,24 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
                 tf = tc[rows]
                 acc["S"] += _by_territory(tf, c[rows], T) @ expit(eta[rows, None] + nodes[tf])
 
-    def psu_sums(b: Any) -> list[tuple[str, np.ndarray | None, np.ndarray]]:
-        """The path with a PSU effect (tabulated F), chunk by chunk (:func:`design_chunks`):
-        F at the K nodes, the gradient rows and (for a census sample) the spread rows summed
-        per territory run in one ``reduceat`` (instead of sparse products and bincounts)."""
-        out: list[tuple[str, np.ndarray | None, np.ndarray]] = []
-        k = len(sel)
-        extra = 2 if spread_ is not None else 0
-        R = K + 1 + k + extra  # rows: c F(η + v_tk); c F'(η + a_t); its x_j; c f, c f²
-        if getattr(local, "P", None) is None:
-            local.P = np.empty((R, CURVE_CHUNK))
-        for tc, c, X, eta in design_chunks(b):
-            A = local.P[:, :len(tc)]
-            A[:K] = _prob(nodes[tc].T + eta, sigma2_psu)
-            A[:K] *= c
-            centre = eta + at[tc]
-            np.multiply(_dprob(centre, sigma2_psu), c, out=A[K])
-            np.multiply(X, A[K], out=A[K + 1:K + 1 + k])
-            if extra:
-                f = _prob(centre, sigma2_psu)
-                np.multiply(f, c, out=A[K + 1 + k])
-                np.multiply(A[K + 1 + k], f, out=A[K + 2 + k])
-            seg = _segments(tc)
-            sums_t = np.add.reduceat(A, seg, axis=1).T
-            ts = tc[seg]
-            out += [("S", ts, sums_t[:, :K]), ("G", ts, sums_t[:, K:K + 1 + k])]
-            if extra:
-                out.append(("spread", ts, sums_t[:, K + 1 + k:]))
-        return out
+    def psu_sums(b: Any, acc: dict) -> None:
+        """The path with a PSU effect (F tabulated on ``F_GRID``), chunk by chunk
+        (:func:`design_chunks`): F at the K nodes, the gradient rows and (for a census sample)
+        the spread rows added per territory by one compiled pass over the rows
+        (:func:`~clrisk.phase1.kernels.psu_curve_sums`)."""
+        if sigma2_psu > 0:
+            _grid, Ftab, dFtab = logistic_normal(sigma2_psu)
+        else:  # F = Λ, exact (``exact=True``)
+            Ftab = dFtab = np.zeros(0)
+        spread_acc = acc["spread"] if acc["spread"] is not None else np.zeros((0, 2))
+        for tc, c, _X, eta in design_chunks(b):
+            psu_curve_sums(local.X, eta, tc, c, nodes, at, Ftab, dFtab, _F_INV_STEP,
+                           _F_OFFSET, acc["S"], acc["G"], spread_acc)
 
     def block_sums(b: Any, acc: dict) -> None:
         """Add this block to the sums of one lane."""
-        if sel is not None and taylor:
-            fused_sums(b, acc)
+        if sel is not None:
+            (fused_sums if taylor else psu_sums)(b, acc)
             return
         for name, idx, values in other_sums(b):
             if idx is None:
@@ -1274,8 +1259,6 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
         territory rows or None for all, values)."""
         tc = b.territory_codes
         seg = _segments(tc)
-        if sel is not None and seg is not None:
-            return psu_sums(b)
         out: list[tuple[str, np.ndarray | None, np.ndarray]] = []
         if sel is None:
             Xd = design_matrix(model, b.X)
@@ -1323,7 +1306,7 @@ def census_curves(src: CensusSource, model: Any, beta: np.ndarray, nodes: np.nda
             out.append(("G", None, g))
         return out
 
-    if src.in_memory and taylor and sel is not None:
+    if src.in_memory and sel is not None:
         # the compiled pass releases the interpreter lock: one thread per lane
         def run_lane(i: int) -> None:
             for b in src.blocks(part=(i, CURVE_LANES)):
