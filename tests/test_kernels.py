@@ -100,3 +100,24 @@ def test_logit_segments_interpolate_and_extrapolate_on_the_logit_scale():
         high = L[t, -1] + slope[t, -1] * (u[:, t] - nodes[t, -1])
         ref = np.where(u[:, t] < nodes[t, 0], low, np.where(u[:, t] > nodes[t, -1], high, inside))
         np.testing.assert_allclose(out[:, t], ref, rtol=1e-12, atol=1e-12)
+
+
+def test_kernels_import_where_no_cache_location_is_writable():
+    """A read-only installation: numba cannot cache, so the kernels compile in memory instead
+    of failing the import (a fresh interpreter, every cache location refused)."""
+    import subprocess
+    import sys
+
+    code = ("import numba.core.caching as c\n"
+            "def refuse(self):\n"
+            "    raise OSError('read-only')\n"
+            "c._CacheLocator.ensure_cache_path = refuse\n"
+            "import numpy as np\n"
+            "from clrisk.phase1 import kernels\n"
+            "M, G = np.zeros((1, 3)), np.zeros((1, 1))\n"
+            "kernels.taylor_sums(np.zeros((0, 2)), np.zeros(2), np.zeros(2, dtype=np.intp),\n"
+            "                    np.ones(2), np.zeros(1), M, G)\n"
+            "print(M.tolist())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=300)
+    assert out.stdout.strip() == "[[1.0, 0.25, 0.0625]]", out.stderr

@@ -19,6 +19,8 @@ processes load it in milliseconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numba import njit, types
 
@@ -29,12 +31,27 @@ def _array(dtype: types.Type, ndim: int, readonly: bool = True) -> types.Array:
     return types.Array(dtype, ndim, "C", readonly=readonly)
 
 
+def _kernel(signature: types.Type, **options: object) -> Callable[[Callable], Callable]:
+    """``njit`` with the given signature, releasing the interpreter lock, cached on disk.
+    Where no cache location is writable (a read-only installation without a writable home or
+    ``NUMBA_CACHE_DIR``) numba refuses to cache; the kernel is then compiled in memory at
+    every import instead of failing the import."""
+
+    def compile_(fn: Callable) -> Callable:
+        try:
+            return njit(signature, nogil=True, cache=True, **options)(fn)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            return njit(signature, nogil=True, **options)(fn)
+
+    return compile_
+
+
 _F1, _F2, _I1 = _array(types.float64, 1), _array(types.float64, 2), _array(types.intp, 1)
 _OUT1, _OUT2 = _array(types.float64, 1, False), _array(types.float64, 2, False)
 _OUT3 = _array(types.float64, 3, False)
 
 
-@njit(types.void(_F2, _F1, _I1, _F1, _F1, _OUT2, _OUT2), nogil=True, cache=True)
+@_kernel(types.void(_F2, _F1, _I1, _F1, _F1, _OUT2, _OUT2))
 def taylor_sums(X: np.ndarray, eta: np.ndarray, tc: np.ndarray, c: np.ndarray,
                 at: np.ndarray, M: np.ndarray, G: np.ndarray) -> None:  # pragma: no cover
     """For every row i (territory t = tc[i], weight c_i, p_i = Λ(η_i + at_t)), add to the
@@ -69,7 +86,7 @@ def taylor_sums(X: np.ndarray, eta: np.ndarray, tc: np.ndarray, c: np.ndarray,
             G[t, j] += acc[n1 + j]
 
 
-@njit(types.void(_F2, _F2, _I1, _F1, _F2, _OUT1, _OUT3), nogil=True, cache=True)
+@_kernel(types.void(_F2, _F2, _I1, _F1, _F2, _OUT1, _OUT3))
 def psu_scores(Q: np.ndarray, om: np.ndarray, cp: np.ndarray, sign: np.ndarray,
                Xw: np.ndarray, vw: np.ndarray, Sc: np.ndarray) -> None:  # pragma: no cover
     """The mixed-model fit's per-PSU complete-data scores of β and posterior weights, rows in
@@ -91,7 +108,7 @@ def psu_scores(Q: np.ndarray, om: np.ndarray, cp: np.ndarray, sign: np.ndarray,
         vw[i] = s
 
 
-@njit(types.void(_F2, _F2, _F2, _F2, _OUT2), nogil=True, cache=True)
+@_kernel(types.void(_F2, _F2, _F2, _F2, _OUT2))
 def logit_segments(L: np.ndarray, slope: np.ndarray, nodes: np.ndarray, u: np.ndarray,
                    out: np.ndarray) -> None:  # pragma: no cover
     """Linear interpolation on the logit scale for draws u (D x T) between a territory's K
@@ -111,8 +128,7 @@ def logit_segments(L: np.ndarray, slope: np.ndarray, nodes: np.ndarray, u: np.nd
             out[d, t] = L[t, j] + slope[t, j] * (x - nodes[t, j])
 
 
-@njit(types.float64(_F1, types.float64, types.float64, types.float64), nogil=True, cache=True,
-      inline="always")
+@_kernel(types.float64(_F1, types.float64, types.float64, types.float64), inline="always")
 def _on_grid(values: np.ndarray, s: float, inv_step: float, offset: float
              ) -> float:  # pragma: no cover
     """``values`` (a table on a uniform grid) at s, linearly interpolated and clamped at the
@@ -132,8 +148,8 @@ def _on_grid(values: np.ndarray, s: float, inv_step: float, offset: float
     return (values[min(j, n - 2) + 1] - lo) * x + lo
 
 
-@njit(types.void(_F2, _F1, _I1, _F1, _F2, _F1, _F1, _F1, types.float64, types.float64,
-                 _OUT2, _OUT2, _OUT2), nogil=True, cache=True)
+@_kernel(types.void(_F2, _F1, _I1, _F1, _F2, _F1, _F1, _F1, types.float64, types.float64,
+                    _OUT2, _OUT2, _OUT2))
 def psu_curve_sums(X: np.ndarray, eta: np.ndarray, tc: np.ndarray, c: np.ndarray,
                    nodes: np.ndarray, at: np.ndarray, F: np.ndarray, dF: np.ndarray,
                    inv_step: float, offset: float, S: np.ndarray, G: np.ndarray,
