@@ -1,4 +1,6 @@
-"""Compiled row kernels for the census passes (numba, compiled once and cached on disk).
+"""Compiled row kernels for the small-area passes (numba, compiled once and cached on disk):
+the census pass (Taylor path and PSU-level path), the fit's per-PSU scores and the
+interpolation of the predictive draws.
 
 Why: the small-area census pass touches every census child (10 M at Brazil's scale) and is
 the largest step after the fit. Written as whole-array NumPy operations it makes ~30 passes
@@ -12,9 +14,11 @@ adds them to the totals once per run of one territory, so the result depends onl
 and their order — never on threads or timing (callers fix which rows each accumulator sees,
 see :func:`clrisk.phase1.sae.census_curves`).
 
-Compilation: the first call in a fresh installation compiles the kernel (about 1 s) and writes
-it to numba's cache (``__pycache__`` beside this file, or ``NUMBA_CACHE_DIR``); later
-processes load it in milliseconds.
+Compilation: each kernel has an explicit signature, so it is compiled when this module is
+imported. The first import after installation compiles them (about 1.5 s) into numba's cache
+(``__pycache__`` beside this file, or ``NUMBA_CACHE_DIR``); later imports load them (numba's
+import and the load: about 0.4 s per process). Inputs are declared read-only, which ordinary
+arrays also satisfy.
 """
 
 from __future__ import annotations
