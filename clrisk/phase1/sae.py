@@ -1148,7 +1148,9 @@ def _prefetch(blocks: Iterator[Any], depth: int = 2) -> Iterator[Any]:
 # rows per chunk of the census pass's Taylor path: measured at 10 M children, 16 k rows (their
 # 27 sums ≈ 3.5 MB) took 0.29 s against 0.55 s for whole 64 k-row Parquet batches
 CURVE_CHUNK = 16_384
-# accumulators of a census pass, one per thread when the census is in memory (two cores)
+# accumulators of a census pass, one per thread when the census is in memory. Fixed, not the
+# machine's core count: the lanes decide the order of the sums, so the same census gives the
+# same bytes on every machine (two: the cores this project's runs are sized for)
 CURVE_LANES = 2
 
 
