@@ -18,9 +18,11 @@ Generates with :mod:`clrisk.synth` a census of 10 million children over 5,570 te
 (f) ``shapley8``: instrument 2's exact Shapley weights over 8 modifiable factors (point
     estimate, no markers table) on the row-streamed census resolved beforehand, as the
     pipeline does (issue 13; the census kernel of ``clrisk.phase1.shapley_direct``).
-(g) ``sae_full`` / ``sae_bootstrap`` (opt-in, issue 12): census resolved once, unit-level logit
+(g) ``sae_full`` / ``sae_bootstrap`` (issue 12): census resolved once, unit-level logit
     mixed model fitted on the 200k survey (``fit_seconds``), EBP with analytic MSE (or the
     B = 200 parametric bootstrap) for every territory and 200 predictive draws for P(top).
+    ``sae_bootstrap`` runs at the sizes of ``--bootstrap-sizes`` only (default 1 M, its
+    target's size: it refits the model 200 times).
 
 How: every step runs in a fresh subprocess, so its peak memory is its own. Inside the child,
 inputs that the step does not own (model, survey, pattern table for (d)) are prepared first;
@@ -32,7 +34,8 @@ libraries (~150-250 MB) and any prepared inputs; the RSS just before the timed s
 too. Ratios are to the floor (a) at the same size.
 
 Usage: ``python benchmarks/run_all.py [--sizes 1000000 3000000 10000000] [--repeat 1]
-[--steps STEP ...] [--merge]`` (``--merge`` re-measures only the given steps and keeps the other
+[--steps STEP ...] [--bootstrap-sizes 1000000] [--merge]`` (default: every step, the survey
+fit against R included) (``--merge`` re-measures only the given steps and keeps the other
 entries of ``--out``).
 """
 
@@ -63,6 +66,7 @@ TARGETS = {"score": ("ratio", 2.0), "score_rows": ("ratio", 2.0), "factors": ("r
 TARGETS["shapley8"] = ("ratio", 6.0)  # issue 13: exact Shapley over 8 factors
 TARGETS["sae_full"] = ("ratio", 4.0)  # issue 12: small-area run, analytic MSE + P(top)
 TARGETS["sae_bootstrap"] = ("seconds", 60.0)  # issue 12: bootstrap MSE, B = 200
+BOOTSTRAP_SIZE = 1_000_000  # the census size of the bootstrap target (200 k survey, B = 200)
 SHAPLEY_FACTORS = {"head_schooling": 11.0, "poverty": 0.0, "social_programme": 1.0,
                    "adult_unemployed": 0.0, "household_size": 4.0, "n_children": 2.0,
                    "female_head": 0.0, "indigenous": 0.0}
@@ -275,9 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 3_000_000, 10_000_000])
     p.add_argument("--repeat", type=int, default=1, help="runs per step (best wall time kept)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
-    p.add_argument("--steps", nargs="+", default=list(STEPS),
+    p.add_argument("--steps", nargs="+", default=["fit", *STEPS, "sae_full", "sae_bootstrap"],
                    choices=["fit", *STEPS, "sae_full", "sae_bootstrap"],
-                   help="steps to run (default: all)")
+                   help="steps to run (default: all; fit includes R svyglm when Rscript exists)")
+    p.add_argument("--bootstrap-sizes", type=int, nargs="+", default=[BOOTSTRAP_SIZE],
+                   help="census sizes at which sae_bootstrap runs (default: its target's 1 M; "
+                        "it refits the model B = 200 times)")
     p.add_argument("--merge", action="store_true",
                    help="replace only the measured (step, size) entries of --out")
     p.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -303,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     for n in args.sizes if any(s in (*STEPS, *sae_steps) for s in args.steps) else []:
         ensure_census(n)
         for step in [s for s in (*STEPS, "sae_full", "sae_bootstrap") if s in args.steps]:
+            if step == "sae_bootstrap" and n not in args.bootstrap_sizes:
+                continue
             results.append(measure(step, n, args.repeat))
             r = results[-1]
             print(f"{step:14s} {n:>11,d}  {r['seconds']:7.2f} s  peak {r['peak_rss_mb']:7.0f} MB",
