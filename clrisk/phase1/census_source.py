@@ -178,15 +178,9 @@ class CensusSource:
 
         ``part=(i, n)``: only the blocks whose position is i modulo n (the same blocks
         ``enumerate(blocks())`` would number so), for n threads sharing one pass."""
-        if part is not None:
+        if part is not None and self._cache is None:
             i, n = part
-            if self._cache is None:
-                yield from (b for j, b in enumerate(self.blocks(cells_per_block)) if j % n == i)
-                return
-            index = self._territory_index()
-            for j, item in enumerate(self._cache):
-                if j % n == i:
-                    yield self._stored_block(item, index)
+            yield from (b for j, b in enumerate(self.blocks(cells_per_block)) if j % n == i)
             return
         covs = list(self.covariates)
         if self.table is not None:
@@ -203,8 +197,10 @@ class CensusSource:
             return
         if self._cache is not None:  # the batches in memory, as the file would give them
             index = self._territory_index()
-            for item in self._cache:
-                yield self._stored_block(item, index)
+            i, n = part or (0, 1)
+            for j, item in enumerate(self._cache):
+                if j % n == i:
+                    yield self._stored_block(item, index)
             return
         index = self._territory_index()
         for b in iter_census(self.raw, covs, weight=self.weight, batch_size=self.batch_size):

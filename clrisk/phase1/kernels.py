@@ -96,7 +96,8 @@ def psu_scores(Q: np.ndarray, om: np.ndarray, cp: np.ndarray, sign: np.ndarray,
     """The mixed-model fit's per-PSU complete-data scores of β and posterior weights, rows in
     PSU order (:func:`clrisk.phase1.sae._louis`): for row i of PSU c = cp[i] and quadrature
     point g, with q = Q[i, g] (Λ of the observed outcome), add (y_i − p_ig) w_i x_i =
-    sign_i (1 − q) Xw[i] to ``Sc[c, g, :p]`` and set vw[i] = Σ_g q(1 − q) om[c, g].
+    sign_i (1 − q) Xw[i] to ``Sc[c, g, :p]`` (p = Xw.shape[1]; further columns of ``Sc``
+    are left as they are) and set vw[i] = Σ_g q(1 − q) om[c, g].
     Rows are summed in order, as ``np.add.reduceat`` sums a PSU's rows."""
     n, gk = Q.shape
     p = Xw.shape[1]

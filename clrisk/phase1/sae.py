@@ -506,12 +506,10 @@ def _louis(theta: np.ndarray, d: dict, K: int, state: dict,
     Xw = d["_Xw"]
     # β scores: the products (y − p) x w for every quadrature point summed per PSU, and
     # the posterior weight of p(1 − p) per row, in one compiled pass over the rows
-    Sb = np.zeros((C, GK, p_))
+    Sc = np.zeros((C, GK, q_))  # the kernel fills the β columns [:p]
     vw = np.empty(n)
     psu_scores(Q, np.ascontiguousarray(om), cp.astype(np.intp, copy=False),
-               np.ascontiguousarray(sign, dtype=np.float64), np.ascontiguousarray(Xw), vw, Sb)
-    Sc = np.zeros((C, GK, q_))
-    Sc[:, :, :p_] = Sb
+               np.ascontiguousarray(sign, dtype=np.float64), np.ascontiguousarray(Xw), vw, Sc)
     au = U ** 2 / su2 - 1.0  # m x G: score of log σ_u given u
     if nested:
         Sc[:, :, p_ + 1] = np.tile(vk ** 2 / (sv * sv) - 1.0, G)[None, :]
